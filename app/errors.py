@@ -1,0 +1,48 @@
+"""User-facing failures: an error code, a one-line message and what to do now.
+
+Every failure that can reach a person (tray tooltip, dialog, CLI, notification) is an `AppError`.
+Internal exceptions are translated into one at the boundary, so no stack trace reaches the UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    EXE_NOT_FOUND = "EXE_NOT_FOUND"
+    EXE_NOT_EXECUTABLE = "EXE_NOT_EXECUTABLE"
+    EXE_NOT_LLM_LINK = "EXE_NOT_LLM_LINK"
+    PORT_IN_USE = "PORT_IN_USE"
+    START_TIMEOUT = "START_TIMEOUT"
+    CRASHED = "CRASHED"
+    CRASH_LOOP = "CRASH_LOOP"
+    KEY_INVALID = "KEY_INVALID"
+    KEY_MISSING = "KEY_MISSING"
+    UPSTREAM_UNREACHABLE = "UPSTREAM_UNREACHABLE"
+    SWITCH_FAILED = "SWITCH_FAILED"
+    CONFIG_ERROR = "CONFIG_ERROR"
+    LLMLINK_UNREACHABLE = "LLMLINK_UNREACHABLE"
+    LLMLINK_TIMEOUT = "LLMLINK_TIMEOUT"
+    LLMLINK_BAD_RESPONSE = "LLMLINK_BAD_RESPONSE"
+
+
+@dataclass(frozen=True)
+class AppError:
+    """What went wrong, in one line, and the next step a user can take."""
+
+    code: ErrorCode
+    message: str
+    suggestion: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message} — {self.suggestion}"
+
+
+class AppErrorException(Exception):
+    """Carries an `AppError` through code that signals failure by raising."""
+
+    def __init__(self, error: AppError) -> None:
+        super().__init__(str(error))
+        self.error = error

@@ -1,0 +1,1 @@
+"""Qt widgets that render the supervisor's state and send it intents."""

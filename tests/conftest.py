@@ -1,0 +1,139 @@
+"""Fixtures that drive the real llm-link and a loopback stand-in for its upstream providers.
+
+llm-link builds come from `scripts/run-tests` (cargo install from crates.io into $LLM_LINK_TRAY_BUILDS).
+Where CI=true a missing build or desktop part fails the test instead of skipping it: a skip is not a pass.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.supervisor.contract import LaunchRequest
+from tests.llmlink_harness import RunningLlmLink, free_port, start_llmlink
+from tests.upstream_stub import GOOD_KEY, UpstreamStub
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = tuple((REPO_ROOT / "tests" / "llm-link-versions.txt").read_text().split())
+MODERN, LEGACY = VERSIONS  # 0.7.0 and the newest 0.3.x on crates.io
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def builds_dir() -> Path:
+    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "llm-link-tray" / "llm-link"
+    return Path(os.environ.get("LLM_LINK_TRAY_BUILDS", default))
+
+
+def missing(what: str) -> None:
+    """A required part is not there: fail in CI, skip elsewhere (with the command that provides it)."""
+    message = f"{what} (scripts/run-tests installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def llmlink_build(version: str) -> Path:
+    binary = builds_dir() / version / "bin" / "llm-link"
+    if not os.access(binary, os.X_OK):
+        missing(f"llm-link {version} is not built at {binary}")
+    return binary
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    # Belt and braces for `missing()`: no skip of any origin may pass silently in CI.
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which counts as a failure: {report.longrepr}"
+    return report
+
+
+# --- llm-link ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=VERSIONS, ids=lambda v: f"llm-link-{v}")
+def llmlink_binary(request: pytest.FixtureRequest) -> Path:
+    """Each test using this runs once per llm-link version."""
+    return llmlink_build(request.param)
+
+
+@pytest.fixture
+def modern_binary() -> Path:
+    return llmlink_build(MODERN)
+
+
+@pytest.fixture
+def legacy_binary() -> Path:
+    return llmlink_build(LEGACY)
+
+
+StartLlmLink = Callable[..., Awaitable[RunningLlmLink]]
+
+
+@pytest.fixture
+async def start_llmlink_for() -> AsyncIterator[StartLlmLink]:
+    """`await start(binary, provider=…, api_key=…, …)`: a real llm-link on a free loopback port."""
+    started: list[RunningLlmLink] = []
+
+    async def start(binary: Path, provider: str = "ollama", **fields: object) -> RunningLlmLink:
+        fields.setdefault("port", free_port())
+        running = await start_llmlink(binary, LaunchRequest(provider=provider, **fields))  # type: ignore[arg-type]
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        await running.stop()
+
+
+@pytest.fixture
+async def llmlink(llmlink_binary: Path, start_llmlink_for: StartLlmLink) -> RunningLlmLink:
+    """A running llm-link (ollama provider, default model) of each version."""
+    return await start_llmlink_for(llmlink_binary)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_llmlink_outlives_the_suite() -> Iterator[None]:
+    yield
+    builds = str(builds_dir())
+    leftovers = []
+    for proc in psutil.process_iter(["pid", "exe", "cmdline"]):
+        exe = proc.info["exe"] or ""
+        if exe.startswith(builds):
+            leftovers.append(f"{proc.info['pid']}: {' '.join(proc.info['cmdline'] or [])}")
+            proc.kill()
+    assert not leftovers, f"llm-link processes outlived the test suite: {leftovers}"
+
+
+# --- upstream stand-ins -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def upstream() -> Iterator[UpstreamStub]:
+    """An OpenAI/Ollama-style upstream on a free loopback port; accepts only GOOD_KEY."""
+    stub = UpstreamStub().start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def ollama_upstream() -> Iterator[UpstreamStub]:
+    """The stand-in on Ollama's default port: llm-link's Ollama backend always calls localhost:11434."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 11434)) == 0:
+            missing("port 11434 is taken (a real Ollama?), so the Ollama stand-in cannot listen there")
+    stub = UpstreamStub(port=11434).start()
+    yield stub
+    stub.stop()
+
+
+@pytest.fixture
+def good_key() -> str:
+    return GOOD_KEY
+

@@ -1,0 +1,107 @@
+"""Finding llm-link and telling a usable binary from a missing, broken or foreign one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.errors import ErrorCode
+from app.supervisor.binary import candidates, check_binary, find_binary
+from app.supervisor.contract import ContractKind
+
+
+def _link(target: Path, at: Path) -> Path:
+    at.parent.mkdir(parents=True, exist_ok=True)
+    at.symlink_to(target)
+    return at
+
+
+async def test_real_builds_validate_with_their_contract(modern_binary: Path, legacy_binary: Path) -> None:
+    modern, legacy = await check_binary(modern_binary), await check_binary(legacy_binary)
+    assert modern.is_valid and modern.contract is not None and modern.contract.kind is ContractKind.MODERN
+    assert legacy.is_valid and legacy.contract is not None and legacy.contract.kind is ContractKind.LEGACY
+    assert modern.error is None
+
+
+async def test_a_missing_file_says_how_to_install(tmp_path: Path) -> None:
+    check = await check_binary(tmp_path / "llm-link")
+    assert (check.exists, check.executable, check.is_valid) == (False, False, False)
+    assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_FOUND
+    assert "File does not exist" in check.error.message
+    for way in ("cargo install llm-link", "pip install pyllmlink", "brew"):
+        assert way in check.error.suggestion
+
+
+async def test_a_file_without_the_x_bit_is_not_executable(tmp_path: Path) -> None:
+    path = tmp_path / "llm-link"
+    path.write_text("#!/bin/sh\n")
+    check = await check_binary(path)
+    assert (check.exists, check.executable) == (True, False)
+    assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_EXECUTABLE
+    assert "chmod +x" in check.error.suggestion
+
+
+@pytest.mark.parametrize("script", ["#!/bin/sh\necho 'usage: something else'\n", "#!/bin/sh\nexit 3\n",
+                                    "#!/bin/sh\nexec sleep 60\n"], ids=["other-help", "fails", "hangs"])
+async def test_a_program_that_is_not_llm_link_is_named_so(
+    tmp_path: Path, script: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("app.supervisor.contract.HELP_TIMEOUT", 0.5)
+    path = tmp_path / "llm-link"
+    path.write_text(script)
+    path.chmod(0o755)
+    check = await check_binary(path)
+    assert (check.exists, check.executable, check.is_valid) == (True, True, False)
+    assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_LLM_LINK
+
+
+def test_candidates_come_in_the_documented_order(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    on_path = tmp_path / "bin" / "llm-link"
+    for p in (on_path, home / ".cache/llm-link/0.6.0/x86_64-unknown-linux-gnu/llm-link",
+              home / ".cache/llm-link/0.10.1/x86_64-unknown-linux-gnu/llm-link"):
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text("")
+        p.chmod(0o755)
+    env = {"LLM_LINK_BINARY_PATH": "/opt/llm-link", "PATH": str(on_path.parent)}
+    found = list(candidates("~/custom/llm-link", env=env, home=home))
+    assert [origin for origin, _ in found] == ["settings", "LLM_LINK_BINARY_PATH", "PATH", "cargo",
+                                               "pyllmlink", "pyllmlink"]
+    assert found[0][1] == Path("~/custom/llm-link").expanduser()
+    assert found[3][1] == home / ".cargo/bin/llm-link"
+    assert "0.10.1" in str(found[4][1])  # newest pyllmlink download first
+
+
+async def test_discovery_finds_cargos_install(modern_binary: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cargo_bin = _link(modern_binary, home / ".cargo/bin/llm-link")
+    check = await find_binary(None, env={"PATH": str(tmp_path / "empty")}, home=home)
+    assert check.path == cargo_bin and check.is_valid
+
+
+async def test_discovery_skips_a_broken_candidate_for_a_working_one(modern_binary: Path, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    broken = tmp_path / "broken" / "llm-link"
+    broken.parent.mkdir()
+    broken.write_text("#!/bin/sh\necho nope\n")
+    broken.chmod(0o755)
+    pyllmlink = _link(modern_binary, home / ".cache/llm-link/0.7.0/x86_64-unknown-linux-gnu/llm-link")
+    check = await find_binary(None, env={"LLM_LINK_BINARY_PATH": str(broken), "PATH": ""}, home=home)
+    assert check.path == pyllmlink and check.is_valid
+
+
+async def test_a_broken_configured_path_is_reported_not_silently_replaced(
+    modern_binary: Path, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    _link(modern_binary, home / ".cargo/bin/llm-link")
+    check = await find_binary(str(tmp_path / "typo"), env={"PATH": ""}, home=home)
+    assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_FOUND
+    assert check.path == tmp_path / "typo"
+
+
+async def test_nothing_anywhere_is_exe_not_found(tmp_path: Path) -> None:
+    check = await find_binary(None, env={"PATH": ""}, home=tmp_path)
+    assert check.path is None
+    assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_FOUND

@@ -1,0 +1,128 @@
+"""A loopback stand-in for the *upstream* providers llm-link talks to (never for llm-link itself).
+
+It speaks just enough of two dialects for llm-link to validate keys, list models and chat:
+Ollama (`GET /api/tags`, `POST /api/chat`) and OpenAI (`GET /models`, `POST /chat/completions`, also under
+`/v1`). OpenAI-style calls need `Authorization: Bearer <good_key>`; any other key gets a 401, as a real
+provider would answer. Every request is recorded so tests can see what llm-link sent upstream.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+GOOD_KEY = "sk-stub-good-0123456789abcdef"
+OLLAMA_MODELS = ("stub-llama:latest", "stub-qwen:7b")
+OPENAI_MODELS = ("stub-gpt-4o", "stub-gpt-4o-mini")
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    authorization: str | None
+    body: bytes
+
+
+@dataclass
+class UpstreamStub:
+    """Serve on 127.0.0.1:`port` (0 picks a free one) in a background thread."""
+
+    port: int = 0
+    good_key: str = GOOD_KEY
+    requests: list[SeenRequest] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _arrived: threading.Condition = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._arrived = threading.Condition(self._lock)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> UpstreamStub:
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                stub._handle(self, b"")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                stub._handle(self, self.rfile.read(length))
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="upstream-stub", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def wait_for_request(self, path_suffix: str, timeout: float = 10.0) -> SeenRequest:
+        """Block until a request whose path ends with `path_suffix` has arrived."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while True:
+                for seen in self.requests:
+                    if seen.path.endswith(path_suffix):
+                        return seen
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(f"no request to *{path_suffix} within {timeout}s: {self.requests}")
+                self._arrived.wait(remaining)
+
+    # -- request handling --
+
+    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        path = handler.path.split("?", 1)[0]
+        seen = SeenRequest(handler.command, path, handler.headers.get("Authorization"), body)
+        with self._arrived:
+            self.requests.append(seen)
+            self._arrived.notify_all()
+        status, payload = self._route(seen)
+        data = json.dumps(payload).encode()
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+    def _route(self, seen: SeenRequest) -> tuple[int, Any]:
+        path = seen.path.removeprefix("/v1")
+        if seen.method == "GET" and seen.path == "/api/tags":
+            models = [{"name": m, "model": m, "modified_at": "2026-01-01T00:00:00Z", "size": 1, "digest": "0"}
+                      for m in OLLAMA_MODELS]
+            return 200, {"models": models}
+        if seen.method == "POST" and seen.path == "/api/chat":
+            return 200, {"model": OLLAMA_MODELS[0], "created_at": "2026-01-01T00:00:00Z", "done": True,
+                         "message": {"role": "assistant", "content": "hello from the ollama stub"}}
+        if path in ("/models", "/chat/completions"):
+            if seen.authorization != f"Bearer {self.good_key}":
+                return 401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                       "code": "invalid_api_key"}}
+            if path == "/models":
+                return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "stub"}
+                                                        for m in OPENAI_MODELS]}
+            return 200, {
+                "id": "chatcmpl-stub", "object": "chat.completion", "created": 1767225600,
+                "model": OPENAI_MODELS[0],
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": "hello from the openai stub"}}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6},
+            }
+        return 404, {"error": f"stub has no route {seen.method} {seen.path}"}
