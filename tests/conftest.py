@@ -136,4 +136,3 @@ def ollama_upstream() -> Iterator[UpstreamStub]:
 @pytest.fixture
 def good_key() -> str:
     return GOOD_KEY
-

@@ -63,8 +63,13 @@ async def start_llmlink(binary: Path, request: LaunchRequest) -> RunningLlmLink:
     contract = await detect_contract(binary)
     plan = build_launch(contract, request)
     proc = await asyncio.create_subprocess_exec(
-        str(binary), *plan.argv, env=dict(plan.env), stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+        str(binary),
+        *plan.argv,
+        env=dict(plan.env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
     )
     running = RunningLlmLink(binary, contract, plan, proc)
     ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()

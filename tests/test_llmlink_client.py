@@ -227,8 +227,10 @@ def _http(body: bytes, content_type: str = "application/json") -> bytes:
         (_http(b"\xff\xfe garbage"), LlmLinkMalformedResponse),
         (_http(b"[1, 2, 3]"), LlmLinkUnexpectedShape),
         (_http(b'{"status": "ok", "pid": "12"}'), LlmLinkUnexpectedShape),
-        (_http(b'{"status": "ok", "instance_id": true, "pid": 1, "provider": "x", "model": "y"}'),
-         LlmLinkUnexpectedShape),
+        (
+            _http(b'{"status": "ok", "instance_id": true, "pid": 1, "provider": "x", "model": "y"}'),
+            LlmLinkUnexpectedShape,
+        ),
     ],
     ids=["not-http", "html", "binary", "json-list", "wrong-field-type", "bool-for-int"],
 )
@@ -247,8 +249,13 @@ async def test_every_call_has_a_timeout() -> None:
     hold = socket.create_server(("127.0.0.1", 0))  # accepted by the kernel, never read
     try:
         async with LlmLinkClient(f"http://127.0.0.1:{hold.getsockname()[1]}", timeout=0.3) as client:
-            for call in (client.health(), client.current_config(), client.pid(), client.info(),
-                         client.update_key("openai", Secret(SOME_KEY))):
+            for call in (
+                client.health(),
+                client.current_config(),
+                client.pid(),
+                client.info(),
+                client.update_key("openai", Secret(SOME_KEY)),
+            ):
                 with pytest.raises(LlmLinkTimeout):
                     await asyncio.wait_for(call, 5)
     finally:
@@ -260,8 +267,9 @@ async def test_bad_and_good_keys_reach_the_upstream_through_llmlink(
 ) -> None:
     """llm-link's `validate` never asks a cloud upstream (it answers from its model list), so a bad key
     shows only when a request goes upstream: the stand-in sees the key and answers 401."""
-    running = await start_llmlink_for(llmlink_binary, "openai", api_key=Secret("sk-wrong-0123456789"),
-                                      base_url=upstream.url, model="stub-gpt-4o")
+    running = await start_llmlink_for(
+        llmlink_binary, "openai", api_key=Secret("sk-wrong-0123456789"), base_url=upstream.url, model="stub-gpt-4o"
+    )
     async with running.client(timeout=15) as client:
         validation = await client.validate("openai", Secret("sk-wrong-0123456789"), base_url=upstream.url)
         assert validation.is_valid  # the binary's word, not the upstream's

@@ -105,24 +105,44 @@ class UpstreamStub:
     def _route(self, seen: SeenRequest) -> tuple[int, Any]:
         path = seen.path.removeprefix("/v1")
         if seen.method == "GET" and seen.path == "/api/tags":
-            models = [{"name": m, "model": m, "modified_at": "2026-01-01T00:00:00Z", "size": 1, "digest": "0"}
-                      for m in OLLAMA_MODELS]
+            models = [
+                {"name": m, "model": m, "modified_at": "2026-01-01T00:00:00Z", "size": 1, "digest": "0"}
+                for m in OLLAMA_MODELS
+            ]
             return 200, {"models": models}
         if seen.method == "POST" and seen.path == "/api/chat":
-            return 200, {"model": OLLAMA_MODELS[0], "created_at": "2026-01-01T00:00:00Z", "done": True,
-                         "message": {"role": "assistant", "content": "hello from the ollama stub"}}
+            return 200, {
+                "model": OLLAMA_MODELS[0],
+                "created_at": "2026-01-01T00:00:00Z",
+                "done": True,
+                "message": {"role": "assistant", "content": "hello from the ollama stub"},
+            }
         if path in ("/models", "/chat/completions"):
             if seen.authorization != f"Bearer {self.good_key}":
-                return 401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
-                                       "code": "invalid_api_key"}}
+                return 401, {
+                    "error": {
+                        "message": "Incorrect API key provided",
+                        "type": "invalid_request_error",
+                        "code": "invalid_api_key",
+                    }
+                }
             if path == "/models":
-                return 200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "stub"}
-                                                        for m in OPENAI_MODELS]}
+                return 200, {
+                    "object": "list",
+                    "data": [{"id": m, "object": "model", "owned_by": "stub"} for m in OPENAI_MODELS],
+                }
             return 200, {
-                "id": "chatcmpl-stub", "object": "chat.completion", "created": 1767225600,
+                "id": "chatcmpl-stub",
+                "object": "chat.completion",
+                "created": 1767225600,
                 "model": OPENAI_MODELS[0],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": "hello from the openai stub"}}],
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": "hello from the openai stub"},
+                    }
+                ],
                 "usage": {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6},
             }
         return 404, {"error": f"stub has no route {seen.method} {seen.path}"}

@@ -42,8 +42,11 @@ async def test_a_file_without_the_x_bit_is_not_executable(tmp_path: Path) -> Non
     assert "chmod +x" in check.error.suggestion
 
 
-@pytest.mark.parametrize("script", ["#!/bin/sh\necho 'usage: something else'\n", "#!/bin/sh\nexit 3\n",
-                                    "#!/bin/sh\nexec sleep 60\n"], ids=["other-help", "fails", "hangs"])
+@pytest.mark.parametrize(
+    "script",
+    ["#!/bin/sh\necho 'usage: something else'\n", "#!/bin/sh\nexit 3\n", "#!/bin/sh\nexec sleep 60\n"],
+    ids=["other-help", "fails", "hangs"],
+)
 async def test_a_program_that_is_not_llm_link_is_named_so(
     tmp_path: Path, script: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -59,15 +62,24 @@ async def test_a_program_that_is_not_llm_link_is_named_so(
 def test_candidates_come_in_the_documented_order(tmp_path: Path) -> None:
     home = tmp_path / "home"
     on_path = tmp_path / "bin" / "llm-link"
-    for p in (on_path, home / ".cache/llm-link/0.6.0/x86_64-unknown-linux-gnu/llm-link",
-              home / ".cache/llm-link/0.10.1/x86_64-unknown-linux-gnu/llm-link"):
+    for p in (
+        on_path,
+        home / ".cache/llm-link/0.6.0/x86_64-unknown-linux-gnu/llm-link",
+        home / ".cache/llm-link/0.10.1/x86_64-unknown-linux-gnu/llm-link",
+    ):
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("")
         p.chmod(0o755)
     env = {"LLM_LINK_BINARY_PATH": "/opt/llm-link", "PATH": str(on_path.parent)}
     found = list(candidates("~/custom/llm-link", env=env, home=home))
-    assert [origin for origin, _ in found] == ["settings", "LLM_LINK_BINARY_PATH", "PATH", "cargo",
-                                               "pyllmlink", "pyllmlink"]
+    assert [origin for origin, _ in found] == [
+        "settings",
+        "LLM_LINK_BINARY_PATH",
+        "PATH",
+        "cargo",
+        "pyllmlink",
+        "pyllmlink",
+    ]
     assert found[0][1] == Path("~/custom/llm-link").expanduser()
     assert found[3][1] == home / ".cargo/bin/llm-link"
     assert "0.10.1" in str(found[4][1])  # newest pyllmlink download first
@@ -91,9 +103,7 @@ async def test_discovery_skips_a_broken_candidate_for_a_working_one(modern_binar
     assert check.path == pyllmlink and check.is_valid
 
 
-async def test_a_broken_configured_path_is_reported_not_silently_replaced(
-    modern_binary: Path, tmp_path: Path
-) -> None:
+async def test_a_broken_configured_path_is_reported_not_silently_replaced(modern_binary: Path, tmp_path: Path) -> None:
     home = tmp_path / "home"
     _link(modern_binary, home / ".cargo/bin/llm-link")
     check = await find_binary(str(tmp_path / "typo"), env={"PATH": ""}, home=home)

@@ -73,7 +73,7 @@ def test_legacy_puts_the_key_in_the_env_never_in_argv() -> None:
     assert plan.env["OPENAI_API_KEY"] == KEY
     assert plan.key_swap is None
     assert plan.argv[:4] == ("--app", "zed", "--protocols", "ollama")
-    assert plan.argv[plan.argv.index("--host"):][:2] == ("--host", "127.0.0.1")
+    assert plan.argv[plan.argv.index("--host") :][:2] == ("--host", "127.0.0.1")
     assert KEY not in repr(plan)
 
 
@@ -101,8 +101,9 @@ def test_inherited_provider_keys_are_not_passed_on() -> None:
 
 def test_a_base_url_for_openai_is_applied_after_start_on_both_contracts() -> None:
     for contract in (LEGACY, MODERN):
-        plan = build_launch(contract, LaunchRequest("openai", 4100, api_key=Secret(KEY),
-                                                    base_url="http://127.0.0.1:9000"), base_env={})
+        plan = build_launch(
+            contract, LaunchRequest("openai", 4100, api_key=Secret(KEY), base_url="http://127.0.0.1:9000"), base_env={}
+        )
         assert plan.key_swap is not None
         assert plan.key_swap.base_url == "http://127.0.0.1:9000"
 
@@ -130,8 +131,17 @@ def test_openai_style_app_modes_get_llm_links_own_key() -> None:
         (LaunchRequest("ollama", 4100, app_mode="aider"), ErrorCode.CONFIG_ERROR),  # not in 0.3.x
         (LaunchRequest("ollama", 4100, app_mode="emacs"), ErrorCode.CONFIG_ERROR),
     ],
-    ids=["unknown-provider", "no-key", "loop-localhost", "loop-ipv6", "loop-default", "not-http",
-         "fixed-endpoint", "mode-not-offered", "unknown-mode"],
+    ids=[
+        "unknown-provider",
+        "no-key",
+        "loop-localhost",
+        "loop-ipv6",
+        "loop-default",
+        "not-http",
+        "fixed-endpoint",
+        "mode-not-offered",
+        "unknown-mode",
+    ],
 )
 def test_bad_requests_are_refused_with_a_code_and_a_suggestion(request_: LaunchRequest, code: ErrorCode) -> None:
     with pytest.raises(AppErrorException) as caught:
@@ -161,13 +171,15 @@ def _proc_strings(pid: int, name: str) -> list[str]:
 async def test_the_key_never_shows_in_the_process_list_and_reaches_the_upstream(
     llmlink_binary: Path, start_llmlink_for: StartLlmLink, upstream: UpstreamStub, good_key: str
 ) -> None:
-    running = await start_llmlink_for(llmlink_binary, "openai", model="stub-gpt-4o", api_key=Secret(good_key),
-                                      base_url=upstream.url)
+    running = await start_llmlink_for(
+        llmlink_binary, "openai", model="stub-gpt-4o", api_key=Secret(good_key), base_url=upstream.url
+    )
     cmdline = _proc_strings(running.pid, "cmdline")
     environ = _proc_strings(running.pid, "environ")
     assert not any(good_key in arg for arg in cmdline)
     assert ["--host", "127.0.0.1", "--port", str(running.plan.port)] == cmdline[
-        cmdline.index("--host"):cmdline.index("--host") + 4]
+        cmdline.index("--host") : cmdline.index("--host") + 4
+    ]
     if running.contract.kind is ContractKind.LEGACY:
         assert f"OPENAI_API_KEY={good_key}" in environ
     else:
@@ -177,16 +189,16 @@ async def test_the_key_never_shows_in_the_process_list_and_reaches_the_upstream(
     async with running.client(timeout=15) as client:
         health = await client.health()
         config = await client.current_config()
-        chat = await client._http.post("/api/chat", json={
-            "model": "stub-gpt-4o", "stream": False, "messages": [{"role": "user", "content": "hi"}]})
+        chat = await client._http.post(
+            "/api/chat", json={"model": "stub-gpt-4o", "stream": False, "messages": [{"role": "user", "content": "hi"}]}
+        )
     assert (health.provider, health.model, health.pid) == ("openai", "stub-gpt-4o", running.pid)
     assert config.has_api_key
     assert chat.status_code == 200, chat.text
     assert upstream.wait_for_request("/chat/completions").authorization == f"Bearer {good_key}"
 
 
-@pytest.mark.parametrize(("provider", "model"), [("zhipu", "glm-4-air"), ("ollama", "qwen2.5:7b"),
-                                                 ("moonshot", None)])
+@pytest.mark.parametrize(("provider", "model"), [("zhipu", "glm-4-air"), ("ollama", "qwen2.5:7b"), ("moonshot", None)])
 async def test_health_reports_the_requested_provider_and_model(
     llmlink_binary: Path, start_llmlink_for: StartLlmLink, provider: str, model: str | None
 ) -> None:
