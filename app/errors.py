@@ -35,6 +35,8 @@ class AppError:
     code: ErrorCode
     message: str
     suggestion: str
+    # Supporting lines for a log view or a details pane (e.g. llm-link's last output), never a traceback.
+    details: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message} — {self.suggestion}"

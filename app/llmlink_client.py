@@ -404,6 +404,14 @@ class LlmLinkClient:
             api_endpoints=endpoints,
         )
 
+    async def status_of(
+        self, path: str, *, headers: Mapping[str, str] | None = None, timeout: float | None = None
+    ) -> int:
+        """The HTTP status of `GET path`, e.g. an editor-facing route such as `/api/tags`."""
+        endpoint = f"GET {path}"
+        response = await self._send("GET", path, endpoint, headers=headers, timeout=timeout)
+        return response.status_code
+
     # -- plumbing --
 
     @staticmethod
@@ -432,20 +440,7 @@ class LlmLinkClient:
         self, method: str, path: str, *, json_body: JsonObject | None = None, timeout: float | None = None
     ) -> JsonObject:
         endpoint = f"{method} {path}"
-        started = time.perf_counter()
-        try:
-            response = await self._http.request(
-                method, path, json=json_body, timeout=self.timeout if timeout is None else timeout
-            )
-        except httpx.TimeoutException as exc:
-            log.debug("%s timed out after %.2fs", endpoint, time.perf_counter() - started)
-            raise LlmLinkTimeout(f"no answer within {timeout or self.timeout:g}s", endpoint=endpoint) from exc
-        except httpx.ConnectError as exc:
-            raise LlmLinkUnreachable(f"cannot connect to {self.base_url}", endpoint=endpoint) from exc
-        except httpx.HTTPError as exc:
-            # RemoteProtocolError (the peer spoke something that isn't HTTP), ReadError, …
-            raise LlmLinkMalformedResponse(f"broken HTTP exchange ({type(exc).__name__})", endpoint=endpoint) from exc
-        log.debug("%s → %d in %.1f ms", endpoint, response.status_code, (time.perf_counter() - started) * 1e3)
+        response = await self._send(method, path, endpoint, json_body=json_body, timeout=timeout)
         if response.status_code >= 400:
             # The body of an error never carries a key (llm-link sends none); keep it short anyway.
             raise LlmLinkHttpError(response.status_code, response.text[:120].strip(), endpoint=endpoint)
@@ -459,3 +454,27 @@ class LlmLinkClient:
         if not isinstance(data, dict):
             raise LlmLinkUnexpectedShape("answer is not a JSON object", endpoint=endpoint)
         return data
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        endpoint: str,
+        *,
+        json_body: JsonObject | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        timeout = self.timeout if timeout is None else timeout
+        started = time.perf_counter()
+        try:
+            response = await self._http.request(method, path, json=json_body, headers=headers, timeout=timeout)
+        except httpx.TimeoutException as exc:
+            raise LlmLinkTimeout(f"no answer within {timeout:g}s", endpoint=endpoint) from exc
+        except httpx.ConnectError as exc:
+            raise LlmLinkUnreachable(f"cannot connect to {self.base_url}", endpoint=endpoint) from exc
+        except httpx.HTTPError as exc:
+            # RemoteProtocolError (the peer spoke something that isn't HTTP), ReadError, …
+            raise LlmLinkMalformedResponse(f"broken HTTP exchange ({type(exc).__name__})", endpoint=endpoint) from exc
+        log.debug("%s → %d in %.1f ms", endpoint, response.status_code, (time.perf_counter() - started) * 1e3)
+        return response

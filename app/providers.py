@@ -55,3 +55,22 @@ def provider(provider_id: str) -> Provider:
 
 def is_known(provider_id: str) -> bool:
     return provider_id in _BY_ID
+
+
+def key_problem(provider_id: str, key: str) -> str | None:
+    """Why `key` cannot be a key for the provider, or None.
+
+    The same rules llm-link's `update-key` applies (its `validate` accepts any key, even an empty one, because
+    it answers from a built-in model list without asking the provider), so a bad key is caught up front.
+    """
+    if provider_id == "ollama":
+        return None
+    if not key.strip():
+        return "the key is empty"
+    if provider_id == "anthropic" and not key.startswith("sk-ant-"):
+        return "Anthropic keys start with 'sk-ant-'"
+    if provider_id == "openai" and not key.startswith("sk-"):
+        return "OpenAI keys start with 'sk-'"
+    if len(key) < 10:
+        return "the key is too short (under 10 characters)"
+    return None

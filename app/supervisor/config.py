@@ -1,0 +1,33 @@
+"""What llm-link should run: the non-secret part of the configuration (keys live in the keyring)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from typing import Final
+
+from app.secret import Secret
+
+DEFAULT_PORT: Final = 11434  # where Zed looks for Ollama
+
+
+@dataclass(frozen=True)
+class LlmLinkConfig:
+    provider: str = "ollama"
+    model: str | None = None
+    base_url: str | None = None
+    port: int = DEFAULT_PORT
+    app_mode: str = "zed"
+    binary: str | None = None
+    log_level: str = "info"
+
+    def fingerprint(self) -> str:
+        """Stable hash of what the running process must match (the binary is checked separately)."""
+        wanted = {k: v for k, v in asdict(self).items() if k in ("provider", "model", "base_url", "port", "app_mode")}
+        return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
+
+
+# Looks a provider's key up (the keyring, in the app); None when none is stored.
+KeyLookup = Callable[[str], Awaitable[Secret | None]]

@@ -1,0 +1,59 @@
+"""Timing policy in one place: restart backoff, crash-loop limit, polling by state, degraded patience."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from app.supervisor.state import State
+
+
+@dataclass(frozen=True)
+class Policy:
+    auto_restart: bool = True
+    backoff_first: float = 0.5
+    backoff_max: float = 30.0
+    # This long RUNNING and the next crash starts the backoff from the beginning again.
+    backoff_reset_after: float = 30.0
+    crash_loop_starts: int = 5
+    crash_loop_window: float = 60.0
+    # DEGRADED this long (after the start grace) → restart.
+    degraded_restart_after: float = 30.0
+    start_timeout: float = 15.0
+    stop_grace: float = 5.0
+    poll_enabled: bool = True
+    poll_intervals: dict[State, float] = field(
+        default_factory=lambda: {State.RUNNING: 10.0, State.STARTING: 2.0, State.DEGRADED: 2.0, State.ERROR: 30.0}
+    )
+    # Between full probes: a cheap check of the process (alive? stopped by a signal?) to spot hangs fast.
+    liveness_interval: float = 1.0
+    status_ttl: float = 5.0
+    history_size: int = 10
+
+    def poll_interval(self, state: State) -> float | None:
+        return self.poll_intervals.get(state) if self.poll_enabled else None
+
+
+class Backoff:
+    """0.5 s, 1 s, 2 s, … up to 30 s between restarts; gives up after N failed starts in a window."""
+
+    def __init__(self, policy: Policy) -> None:
+        self._policy = policy
+        self._attempt = 0
+        self._failures: deque[float] = deque()
+
+    def next_delay(self) -> float:
+        delay: float = min(self._policy.backoff_first * 2.0**self._attempt, self._policy.backoff_max)
+        self._attempt += 1
+        return delay
+
+    def record_failure(self, now: float) -> bool:
+        """Note a failed start or crash; True when that makes a crash loop."""
+        self._failures.append(now)
+        while self._failures and now - self._failures[0] > self._policy.crash_loop_window:
+            self._failures.popleft()
+        return len(self._failures) >= self._policy.crash_loop_starts
+
+    def reset(self) -> None:
+        self._attempt = 0
+        self._failures.clear()

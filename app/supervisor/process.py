@@ -1,0 +1,182 @@
+"""One llm-link process: spawned by us or adopted from an earlier run, and how it ended.
+
+A spawned child runs in its own session (so a stop reaches everything it started) and its exit is seen at
+once by awaiting it. An adopted process is watched through a pidfd on Linux, a short psutil poll elsewhere.
+Either way the result is an `Exit`, which says whether the stop was ours: a stop we asked for is never a
+crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import psutil
+
+from app.supervisor.contract import LaunchPlan
+from app.supervisor.output_log import OutputLog
+
+log = logging.getLogger("llm_link_tray.supervisor.process")
+
+STOP_GRACE: Final = 5.0
+PORT_FREE_TIMEOUT: Final = 5.0
+ADOPTED_POLL_INTERVAL: Final = 0.05
+
+
+@dataclass(frozen=True)
+class Exit:
+    """How a process ended. `returncode` is None for an adopted process (not our child)."""
+
+    pid: int
+    returncode: int | None
+    requested: bool
+    last_lines: tuple[str, ...] = ()
+
+    @property
+    def signal(self) -> int | None:
+        return -self.returncode if self.returncode is not None and self.returncode < 0 else None
+
+    def describe(self) -> str:
+        if self.signal is not None:
+            return f"killed by {signal.Signals(self.signal).name}"
+        if self.returncode is None:
+            return "exited (exit status unknown: not our child)"
+        return f"exited with code {self.returncode}"
+
+
+class LlmLinkProcess:
+    """A running llm-link; `exited` resolves with its `Exit` whenever it ends."""
+
+    def __init__(self, pid: int, create_time: float, output: OutputLog | None) -> None:
+        self.pid = pid
+        self.create_time = create_time
+        self.output = output
+        self.exited: asyncio.Future[Exit] = asyncio.get_running_loop().create_future()
+        self._stop_requested = False
+
+    @property
+    def running(self) -> bool:
+        return not self.exited.done()
+
+    async def stop(self, grace: float = STOP_GRACE) -> Exit:
+        """SIGTERM to the process group, SIGKILL after `grace` seconds; returns once it is gone."""
+        if self.exited.done():
+            return self.exited.result()
+        self._stop_requested = True
+        self._signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+        self._signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.exited), grace)
+        except TimeoutError:
+            log.warning("llm-link %d ignored SIGTERM for %.1fs: SIGKILL", self.pid, grace)
+            self._signal(signal.SIGKILL)
+            return await self.exited
+
+    def _signal(self, sig: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            # Our children lead their own process group; an adopted one too, if we started it.
+            if os.getpgid(self.pid) == self.pid:
+                os.killpg(self.pid, sig)
+            else:
+                os.kill(self.pid, sig)
+
+    def _finish(self, returncode: int | None) -> None:
+        if self.exited.done():
+            return
+        tail = self.output.tail() if self.output else ()
+        outcome = Exit(self.pid, returncode, self._stop_requested, tail)
+        if self.output:
+            self.output.note(f"llm-link (pid {self.pid}) {outcome.describe()}"
+                             f"{' on request' if outcome.requested else ''}")
+        log.info("llm-link %d %s%s", self.pid, outcome.describe(), " (requested)" if outcome.requested else "")
+        self.exited.set_result(outcome)
+
+
+async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkProcess:
+    """Start llm-link per `plan`; its output streams into `output` until it exits."""
+    proc = await asyncio.create_subprocess_exec(
+        str(binary), *plan.argv, env=dict(plan.env), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        create_time = psutil.Process(proc.pid).create_time()
+    except psutil.Error:
+        create_time = time.time()  # it is already gone; the exit below says so
+    child = LlmLinkProcess(proc.pid, create_time, output)
+    output.note(f"started {binary.name} (pid {proc.pid}) {' '.join(_masked_argv(plan.argv))}")
+
+    async def pump() -> None:
+        assert proc.stdout is not None
+        async for raw in proc.stdout:
+            output.write(raw.decode("utf-8", "replace"))
+        child._finish(await proc.wait())
+
+    child._pump = asyncio.create_task(pump(), name=f"llm-link-{proc.pid}")  # type: ignore[attr-defined]
+    return child
+
+
+def adopt(pid: int, create_time: float) -> LlmLinkProcess:
+    """Watch a llm-link we did not spawn in this run. The caller has checked its identity."""
+    child = LlmLinkProcess(pid, create_time, None)
+    loop = asyncio.get_running_loop()
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        child._watch = loop.create_task(_poll_until_gone(child))  # type: ignore[attr-defined]
+        return child
+
+    def on_exit() -> None:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+        child._finish(None)
+
+    # A pidfd becomes readable the moment the process exits: no polling, no delay.
+    loop.add_reader(pidfd, on_exit)
+    return child
+
+
+async def _poll_until_gone(child: LlmLinkProcess) -> None:
+    while True:
+        try:
+            proc = psutil.Process(child.pid)
+            if proc.status() == psutil.STATUS_ZOMBIE or proc.create_time() != child.create_time:
+                break
+        except psutil.NoSuchProcess:
+            break
+        await asyncio.sleep(ADOPTED_POLL_INTERVAL)
+    child._finish(None)
+
+
+async def wait_port_free(host: str, port: int, timeout: float = PORT_FREE_TIMEOUT) -> bool:
+    """True once nothing accepts connections on host:port (polled; the kernel offers no event)."""
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while True:
+        if not port_open(host, port):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def _masked_argv(argv: tuple[str, ...]) -> list[str]:
+    masked, hide_next = [], False
+    for arg in argv:
+        masked.append("***" if hide_next else arg)
+        hide_next = arg in ("--api-key", "--auth-key", "--llm-api-key")
+    return masked

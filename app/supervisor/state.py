@@ -1,0 +1,112 @@
+"""The health model: what one probe found, and the state a person sees.
+
+    PID ✓ (alive, not a zombie, same identity) · Port ✓ (TCP connect) · API ✓ (`/api/health` answers with our
+    pid, and the editor-facing route answers too) → UNKNOWN, STOPPED, STARTING, RUNNING, DEGRADED, ERROR
+
+`classify` is the one place that turns a probe into a state; the supervisor adds what only it knows
+(a start in progress, a crash, a user's stop).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from app.errors import AppError
+
+
+class State(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    STOPPED = "STOPPED"
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    DEGRADED = "DEGRADED"
+    ERROR = "ERROR"
+
+    @classmethod
+    def parse(cls, text: str) -> State:
+        """Accepts the older names too: READY is RUNNING, DISCONNECTED is STOPPED."""
+        name = text.strip().upper()
+        return cls(_ALIASES.get(name, name))
+
+
+_ALIASES = {"READY": "RUNNING", "DISCONNECTED": "STOPPED"}
+
+
+def _mark(ok: bool | None) -> str:
+    return "-" if ok is None else ("✓" if ok else "✗")
+
+
+@dataclass(frozen=True)
+class HealthDetails:
+    """One probe. `None` means "not checked" (no PID known, API not reached, no editor route)."""
+
+    pid: int | None = None
+    pid_ok: bool | None = None
+    port_ok: bool = False
+    api_ok: bool = False
+    # The pid `/api/health` reported; differs from `pid` when another llm-link holds the port.
+    api_pid: int | None = None
+    editor_api_ok: bool | None = None
+    provider: str | None = None
+    model: str | None = None
+    instance_id: int | None = None
+    problem: str | None = None
+    checked_at: float = field(default_factory=time.time)
+    duration_ms: float = 0.0
+
+    @property
+    def foreign_api(self) -> bool:
+        """The API answered, but for another process: someone else owns the port."""
+        return self.api_ok and self.pid is not None and self.api_pid is not None and self.api_pid != self.pid
+
+    @property
+    def serving(self) -> bool:
+        """An editor can connect: our llm-link's API and its editor route both answer."""
+        return self.api_ok and not self.foreign_api and self.editor_api_ok is not False
+
+    def summary(self) -> str:
+        api = self.api_ok and not self.foreign_api and self.editor_api_ok is not False
+        return f"PID {_mark(self.pid_ok)}, Port {_mark(self.port_ok)}, API {_mark(api)}"
+
+
+def classify(details: HealthDetails, *, managed: bool, configured: bool = True) -> State:
+    """The state a probe shows by itself.
+
+    managed: we hold (or adopted) the process, so `details.pid` is the one to judge. Without it llm-link
+    was started outside the tray and only port and API tell.
+    """
+    if managed:
+        if not details.pid_ok:
+            return State.STOPPED
+        return State.RUNNING if details.serving else State.DEGRADED
+    if not configured:
+        return State.UNKNOWN
+    if details.api_ok and details.editor_api_ok is not False:
+        return State.RUNNING
+    return State.DEGRADED if details.port_ok else State.STOPPED
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the tray shows: state, the last probe, the active config and the last error."""
+
+    state: State = State.UNKNOWN
+    details: HealthDetails = field(default_factory=HealthDetails)
+    provider: str | None = None
+    model: str | None = None
+    pid: int | None = None
+    port: int | None = None
+    since: float = field(default_factory=time.time)
+    error: AppError | None = None
+
+    def moved_to(self, state: State, **changes: object) -> Status:
+        """A copy in `state`; `since` restarts only when the state really changes."""
+        since = self.since if state is self.state else time.time()
+        return replace(self, state=state, since=since, **changes)  # type: ignore[arg-type]
+
+    def headline(self) -> str:
+        """`Running (PID 12345) [PID ✓, Port ✓, API ✓]`"""
+        pid = f" (PID {self.pid})" if self.pid else ""
+        return f"{self.state.value.capitalize()}{pid} [{self.details.summary()}]"

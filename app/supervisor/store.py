@@ -1,0 +1,63 @@
+"""The status cache: the last probe for a while, refresh on demand, subscribers hear every change."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+from app.supervisor.state import HealthDetails, Status
+
+log = logging.getLogger("llm_link_tray.supervisor.store")
+
+Listener = Callable[[Status], None]
+
+
+class StatusStore:
+    """Holds the current `Status`. `get()` answers from cache while it is younger than `ttl` seconds;
+    after `invalidate()` (refresh) the next `get()` probes again through `refresher`."""
+
+    def __init__(self, refresher: Callable[[], Awaitable[Status]], *, ttl: float = 5.0, history: int = 10) -> None:
+        self._refresher = refresher
+        self.ttl = ttl
+        self._status = Status()
+        self._fresh_until = 0.0
+        self._listeners: list[Listener] = []
+        self.history: deque[HealthDetails] = deque(maxlen=history)
+
+    @property
+    def current(self) -> Status:
+        """The last known status, never probing: for renderers."""
+        return self._status
+
+    @property
+    def fresh(self) -> bool:
+        return time.monotonic() < self._fresh_until
+
+    async def get(self) -> Status:
+        if time.monotonic() < self._fresh_until:
+            return self._status
+        return await self._refresher()
+
+    def invalidate(self) -> None:
+        """Refresh: the next `get()` probes again. Returns at once."""
+        self._fresh_until = 0.0
+
+    def publish(self, status: Status, *, probed: bool = False) -> None:
+        if probed:
+            self.history.append(status.details)
+            self._fresh_until = time.monotonic() + self.ttl
+        if status == self._status:
+            return
+        self._status = status
+        for listener in list(self._listeners):
+            try:
+                listener(status)
+            except Exception:
+                log.exception("status listener %r failed", listener)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Hear every change; call the returned function to stop."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
