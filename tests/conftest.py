@@ -103,9 +103,10 @@ def no_llmlink_outlives_the_suite() -> Iterator[None]:
     yield
     builds = str(builds_dir())
     leftovers = []
-    for proc in psutil.process_iter(["pid", "exe", "cmdline"]):
+    for proc in psutil.process_iter(["pid", "exe", "cmdline", "status"]):
         exe = proc.info["exe"] or ""
-        if exe.startswith(builds):
+        # A zombie has ended; it lingers only until its parent (init, for an orphan) reaps it.
+        if exe.startswith(builds) and proc.info["status"] != psutil.STATUS_ZOMBIE:
             leftovers.append(f"{proc.info['pid']}: {' '.join(proc.info['cmdline'] or [])}")
             proc.kill()
     assert not leftovers, f"llm-link processes outlived the test suite: {leftovers}"

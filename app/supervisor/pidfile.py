@@ -47,8 +47,13 @@ def write(path: Path, record: PidRecord) -> None:
 def read(path: Path) -> PidRecord | None:
     try:
         data = json.loads(path.read_text())
-        return PidRecord(int(data["pid"]), float(data["create_time"]), str(data["binary"]), int(data["port"]),
-                         str(data["fingerprint"]))
+        return PidRecord(
+            int(data["pid"]),
+            float(data["create_time"]),
+            str(data["binary"]),
+            int(data["port"]),
+            str(data["fingerprint"]),
+        )
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -78,8 +78,16 @@ async def probe(
     elif identity is not None and pid_ok:
         problem = f"nothing listens on {host}:{port}"
     return HealthDetails(
-        pid=identity.pid if identity else None, pid_ok=pid_ok, port_ok=port_ok, api_ok=api_ok, api_pid=api_pid,
-        editor_api_ok=editor_ok, provider=provider, model=model, instance_id=instance_id, problem=problem,
+        pid=identity.pid if identity else None,
+        pid_ok=pid_ok,
+        port_ok=port_ok,
+        api_ok=api_ok,
+        api_pid=api_pid,
+        editor_api_ok=editor_ok,
+        provider=provider,
+        model=model,
+        instance_id=instance_id,
+        problem=problem,
         duration_ms=(time.perf_counter() - started) * 1e3,
     )
 

@@ -94,8 +94,9 @@ class LlmLinkProcess:
         tail = self.output.tail() if self.output else ()
         outcome = Exit(self.pid, returncode, self._stop_requested, tail)
         if self.output:
-            self.output.note(f"llm-link (pid {self.pid}) {outcome.describe()}"
-                             f"{' on request' if outcome.requested else ''}")
+            self.output.note(
+                f"llm-link (pid {self.pid}) {outcome.describe()}{' on request' if outcome.requested else ''}"
+            )
         log.info("llm-link %d %s%s", self.pid, outcome.describe(), " (requested)" if outcome.requested else "")
         self.exited.set_result(outcome)
 
@@ -103,8 +104,13 @@ class LlmLinkProcess:
 async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkProcess:
     """Start llm-link per `plan`; its output streams into `output` until it exits."""
     proc = await asyncio.create_subprocess_exec(
-        str(binary), *plan.argv, env=dict(plan.env), stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+        str(binary),
+        *plan.argv,
+        env=dict(plan.env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         create_time = psutil.Process(proc.pid).create_time()

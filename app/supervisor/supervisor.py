@@ -240,8 +240,14 @@ class Supervisor:
         """Spawn llm-link for `config` and return once a verified instance serves it; commits `config`."""
         binary, contract = await self._resolve_binary(config)
         request = LaunchRequest(
-            provider=config.provider, port=config.port, model=config.model, api_key=key,
-            base_url=config.base_url, app_mode=config.app_mode, auth_key=self._auth_key, host=LOOPBACK_HOST,
+            provider=config.provider,
+            port=config.port,
+            model=config.model,
+            api_key=key,
+            base_url=config.base_url,
+            app_mode=config.app_mode,
+            auth_key=self._auth_key,
+            host=LOOPBACK_HOST,
             log_level=config.log_level,
         )
         try:
@@ -251,8 +257,14 @@ class Supervisor:
         if port_open(LOOPBACK_HOST, config.port):
             raise _StartFailed(_port_in_use(config.port), retryable=False)
 
-        self._publish(State.STARTING, error=None, provider=config.provider, model=config.model, port=config.port,
-                      details=HealthDetails())
+        self._publish(
+            State.STARTING,
+            error=None,
+            provider=config.provider,
+            model=config.model,
+            port=config.port,
+            details=HealthDetails(),
+        )
         proc = await spawn(binary, plan, self._output)
         self._proc = proc
         self._publish(State.STARTING, pid=proc.pid)
@@ -262,13 +274,16 @@ class Supervisor:
             health = await self._wait_ready(proc, config)
             if plan.key_swap is not None:
                 swap = plan.key_swap
-                result = await self._client(config.port).update_key(swap.provider, swap.api_key,
-                                                                    base_url=swap.base_url)
+                result = await self._client(config.port).update_key(swap.provider, swap.api_key, base_url=swap.base_url)
                 if not result.succeeded:
-                    raise _StartFailed(AppError(
-                        ErrorCode.KEY_INVALID, f"llm-link refused the {swap.provider} key: {result.message}",
-                        "Check the key in Settings (copy it again from the provider's console).",
-                    ), retryable=False)
+                    raise _StartFailed(
+                        AppError(
+                            ErrorCode.KEY_INVALID,
+                            f"llm-link refused the {swap.provider} key: {result.message}",
+                            "Check the key in Settings (copy it again from the provider's console).",
+                        ),
+                        retryable=False,
+                    )
             verified = await self._verify(proc, config, health)
         except BaseException as exc:
             await self._stop_locked()
@@ -280,8 +295,10 @@ class Supervisor:
         self._watched = proc
         self._running_since = time.monotonic()
         proc.exited.add_done_callback(lambda _f: self._on_exit(proc))
-        pidfile.write(self.paths.pid_file, pidfile.PidRecord(
-            proc.pid, proc.create_time, str(binary), config.port, self.config.fingerprint()))
+        pidfile.write(
+            self.paths.pid_file,
+            pidfile.PidRecord(proc.pid, proc.create_time, str(binary), config.port, self.config.fingerprint()),
+        )
         details = await self._probe()
         self._publish(self._state_from(details), details=details, model=verified.model, error=None, probed=True)
 
@@ -293,18 +310,26 @@ class Supervisor:
         while True:
             if proc.exited.done():
                 outcome = proc.exited.result()
-                raise _StartFailed(AppError(
-                    ErrorCode.CRASHED, f"llm-link {outcome.describe()} while starting",
-                    "View the log for llm-link's own message; check the binary and settings.",
-                    outcome.last_lines,
-                ), retryable=True)
+                raise _StartFailed(
+                    AppError(
+                        ErrorCode.CRASHED,
+                        f"llm-link {outcome.describe()} while starting",
+                        "View the log for llm-link's own message; check the binary and settings.",
+                        outcome.last_lines,
+                    ),
+                    retryable=True,
+                )
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _StartFailed(AppError(
-                    ErrorCode.START_TIMEOUT,
-                    f"llm-link (pid {proc.pid}) did not answer within {self.policy.start_timeout:g}s",
-                    "View the log; if the machine is busy, try Start again.", self._output.tail(),
-                ), retryable=True)
+                raise _StartFailed(
+                    AppError(
+                        ErrorCode.START_TIMEOUT,
+                        f"llm-link (pid {proc.pid}) did not answer within {self.policy.start_timeout:g}s",
+                        "View the log; if the machine is busy, try Start again.",
+                        self._output.tail(),
+                    ),
+                    retryable=True,
+                )
             try:
                 health = await client.health(timeout=min(PROBE_HTTP_TIMEOUT, remaining))
             except LlmLinkError:
@@ -320,15 +345,20 @@ class Supervisor:
         """The new instance runs what was asked: provider and (when one was named) model."""
         client = self._client(config.port)
         current = await client.current_config()
-        if health.provider != config.provider or current.provider != config.provider or (
-            config.model is not None and (health.model != config.model or current.model != config.model)
+        if (
+            health.provider != config.provider
+            or current.provider != config.provider
+            or (config.model is not None and (health.model != config.model or current.model != config.model))
         ):
-            raise _StartFailed(AppError(
-                ErrorCode.SWITCH_FAILED,
-                f"llm-link (pid {proc.pid}) runs {health.provider}/{health.model}, "
-                f"not {config.provider}/{config.model or 'default'}",
-                "Try again; if it persists, check the binary version in Settings.",
-            ), retryable=False)
+            raise _StartFailed(
+                AppError(
+                    ErrorCode.SWITCH_FAILED,
+                    f"llm-link (pid {proc.pid}) runs {health.provider}/{health.model}, "
+                    f"not {config.provider}/{config.model or 'default'}",
+                    "Try again; if it persists, check the binary version in Settings.",
+                ),
+                retryable=False,
+            )
         return health
 
     async def _stop_locked(self) -> None:
@@ -354,10 +384,13 @@ class Supervisor:
             return None
         key = await self._keys(spec.id)
         if not key:
-            raise AppErrorException(AppError(
-                ErrorCode.KEY_MISSING, f"no API key is stored for {spec.display_name}",
-                f"Enter your {spec.display_name} key in Settings.",
-            ))
+            raise AppErrorException(
+                AppError(
+                    ErrorCode.KEY_MISSING,
+                    f"no API key is stored for {spec.display_name}",
+                    f"Enter your {spec.display_name} key in Settings.",
+                )
+            )
         return key
 
     # --- the switch's parts -----------------------------------------------------------------------
@@ -366,10 +399,13 @@ class Supervisor:
         secret = key or Secret("")
         problem = key_problem(spec.id, secret.reveal())
         if problem:
-            raise AppErrorException(AppError(
-                ErrorCode.KEY_INVALID, f"{spec.display_name} key rejected: {problem}",
-                "Check the key in Settings (copy it again from the provider's console).",
-            ))
+            raise AppErrorException(
+                AppError(
+                    ErrorCode.KEY_INVALID,
+                    f"{spec.display_name} key rejected: {problem}",
+                    "Check the key in Settings (copy it again from the provider's console).",
+                )
+            )
         client = self._client()
         try:
             result = await client.validate(spec.id, secret, model=model, base_url=base_url)
@@ -379,10 +415,13 @@ class Supervisor:
             # 0.7.0's validate lacks minimax; validate-key knows all ten.
             result = await client.validate_key(spec.id, secret, base_url=base_url)
         if not result.is_valid:
-            raise AppErrorException(AppError(
-                ErrorCode.KEY_INVALID, f"{spec.display_name} rejected the key: {result.message or result.status}",
-                "Check the key in Settings (copy it again from the provider's console).",
-            ))
+            raise AppErrorException(
+                AppError(
+                    ErrorCode.KEY_INVALID,
+                    f"{spec.display_name} rejected the key: {result.message or result.status}",
+                    "Check the key in Settings (copy it again from the provider's console).",
+                )
+            )
 
     async def _switch_by_starting(self, wanted: LlmLinkConfig, key: Secret | None, step: Progress) -> SwitchResult:
         """Not running: a switch starts llm-link with the new config (the old one stays if that fails)."""
@@ -406,8 +445,9 @@ class Supervisor:
         step("restarting")
         client = self._client()
         try:
-            result = await client.switch_provider(wanted.provider, model=wanted.model, api_key=key,
-                                                  base_url=wanted.base_url)
+            result = await client.switch_provider(
+                wanted.provider, model=wanted.model, api_key=key, base_url=wanted.base_url
+            )
             if not result.succeeded:
                 return False
             step("verifying")
@@ -417,16 +457,31 @@ class Supervisor:
             log.info("hot switch not confirmed (%s): restarting instead", exc)
             return False
         if (health.pid, health.provider, health.model) != (proc.pid, wanted.provider, wanted.model) or (
-            current.provider, current.model) != (wanted.provider, wanted.model):
+            current.provider,
+            current.model,
+        ) != (wanted.provider, wanted.model):
             log.info("hot switch not confirmed by health/current config: restarting instead")
             return False
         self.config, self._active_key = wanted, key
-        pidfile.write(self.paths.pid_file, pidfile.PidRecord(
-            proc.pid, proc.create_time, str((await self._resolve_binary(wanted))[0]), wanted.port,
-            wanted.fingerprint()))
+        pidfile.write(
+            self.paths.pid_file,
+            pidfile.PidRecord(
+                proc.pid,
+                proc.create_time,
+                str((await self._resolve_binary(wanted))[0]),
+                wanted.port,
+                wanted.fingerprint(),
+            ),
+        )
         details = await self._probe()
-        self._publish(self._state_from(details), details=details, provider=wanted.provider, model=wanted.model,
-                      error=None, probed=True)
+        self._publish(
+            self._state_from(details),
+            details=details,
+            provider=wanted.provider,
+            model=wanted.model,
+            error=None,
+            probed=True,
+        )
         return True
 
     async def _roll_back(
@@ -464,9 +519,11 @@ class Supervisor:
             if ran_for >= self.policy.backoff_reset_after:
                 self._backoff.reset()
             error = AppError(
-                ErrorCode.CRASHED, f"llm-link (pid {outcome.pid}) {outcome.describe()}",
+                ErrorCode.CRASHED,
+                f"llm-link (pid {outcome.pid}) {outcome.describe()}",
                 "It will be restarted automatically; View logs shows its last words."
-                if self.policy.auto_restart and not self._user_stopped else "Start it again from the tray menu.",
+                if self.policy.auto_restart and not self._user_stopped
+                else "Start it again from the tray menu.",
                 outcome.last_lines,
             )
             self._publish(State.ERROR, error=error, pid=None, details=HealthDetails())
@@ -477,13 +534,16 @@ class Supervisor:
             return
         if self._backoff.record_failure(time.monotonic()):
             last = self.status.error
-            self._publish(State.ERROR, error=AppError(
-                ErrorCode.CRASH_LOOP,
-                f"llm-link failed {self.policy.crash_loop_starts} times within "
-                f"{self.policy.crash_loop_window:g}s; not restarting it any more",
-                "View logs for the cause, fix it in Settings, then Start.",
-                last.details if last else self._output.tail(),
-            ))
+            self._publish(
+                State.ERROR,
+                error=AppError(
+                    ErrorCode.CRASH_LOOP,
+                    f"llm-link failed {self.policy.crash_loop_starts} times within "
+                    f"{self.policy.crash_loop_window:g}s; not restarting it any more",
+                    "View logs for the cause, fix it in Settings, then Start.",
+                    last.details if last else self._output.tail(),
+                ),
+            )
             return
         delay = self._backoff.next_delay()
         log.info("restarting llm-link in %.2fs", delay)
@@ -519,8 +579,9 @@ class Supervisor:
         self._output.note(f"adopted llm-link (pid {record.pid}) from an earlier run")
         if record.fingerprint != self.config.fingerprint():
             log.warning("adopted llm-link %d runs another config than the saved one", record.pid)
-        self._publish(State.STARTING, pid=proc.pid, port=record.port, provider=self.config.provider,
-                      model=self.config.model)
+        self._publish(
+            State.STARTING, pid=proc.pid, port=record.port, provider=self.config.provider, model=self.config.model
+        )
         return True
 
     # --- probing and publishing -------------------------------------------------------------------
@@ -530,8 +591,14 @@ class Supervisor:
         identity = Identity(proc.pid, proc.create_time) if proc else None
         protocol = APP_PROTOCOLS.get(self.config.app_mode)
         route = EDITOR_ROUTES.get(protocol) if protocol else None
-        return await probe(self._client(), LOOPBACK_HOST, self.config.port, identity, editor_route=route,
-                           auth_key=self._auth_key.reveal() if self._auth_key else None)
+        return await probe(
+            self._client(),
+            LOOPBACK_HOST,
+            self.config.port,
+            identity,
+            editor_route=route,
+            auth_key=self._auth_key.reveal() if self._auth_key else None,
+        )
 
     async def _api_answers(self) -> bool:
         try:
@@ -560,12 +627,20 @@ class Supervisor:
             status = replace(status, port=self.config.port)
         if "provider" not in changes and state is not State.STARTING:
             status = replace(status, provider=self.config.provider, model=self.config.model)
-        if state is State.RUNNING and "error" not in changes and self.status.error and \
-                self.status.error.code in (ErrorCode.CRASHED, ErrorCode.START_TIMEOUT):
+        if (
+            state is State.RUNNING
+            and "error" not in changes
+            and self.status.error
+            and self.status.error.code in (ErrorCode.CRASHED, ErrorCode.START_TIMEOUT)
+        ):
             status = replace(status, error=None)  # recovered
         if state is not self.status.state:
-            log.info("state %s → %s%s", self.status.state, state,
-                     f" ({status.error.code})" if status.error and state is State.ERROR else "")
+            log.info(
+                "state %s → %s%s",
+                self.status.state,
+                state,
+                f" ({status.error.code})" if status.error and state is State.ERROR else "",
+            )
         self.store.publish(status, probed=probed)
         self._wake.set()
 
@@ -622,27 +697,31 @@ def _provider(provider_id: str) -> Provider:
     try:
         return provider(provider_id)
     except KeyError as exc:
-        raise AppErrorException(AppError(ErrorCode.CONFIG_ERROR, str(exc.args[0]),
-                                         "Pick one of the ten providers in Settings.")) from None
+        raise AppErrorException(
+            AppError(ErrorCode.CONFIG_ERROR, str(exc.args[0]), "Pick one of the ten providers in Settings.")
+        ) from None
 
 
 def _switch_failed(cause: AppError) -> AppError:
     if cause.code in (ErrorCode.KEY_INVALID, ErrorCode.KEY_MISSING, ErrorCode.CONFIG_ERROR):
         return cause
-    return AppError(ErrorCode.SWITCH_FAILED, f"switch failed: {cause.code}: {cause.message}", cause.suggestion,
-                    cause.details)
+    return AppError(
+        ErrorCode.SWITCH_FAILED, f"switch failed: {cause.code}: {cause.message}", cause.suggestion, cause.details
+    )
 
 
 def _port_in_use(port: int) -> AppError:
     holder = _port_holder(port)
     who = f"{holder[1]} (pid {holder[0]})" if holder else "another program"
     return AppError(
-        ErrorCode.PORT_IN_USE, f"port {port} is already used by {who}",
+        ErrorCode.PORT_IN_USE,
+        f"port {port} is already used by {who}",
         "Quit that program, or pick another port for llm-link in Settings.",
     )
 
 
 def _port_holder(port: int) -> tuple[int, str] | None:
+    """(pid, "name: command line") of whoever listens on `port`, where the OS lets us see it."""
     try:
         connections = psutil.net_connections(kind="inet")
     except (psutil.AccessDenied, OSError):
@@ -651,7 +730,11 @@ def _port_holder(port: int) -> tuple[int, str] | None:
         if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
             try:
                 proc = psutil.Process(conn.pid)
-                return conn.pid, " ".join(proc.cmdline()[:3]) or proc.name()
+                cmdline = proc.cmdline()
             except psutil.Error:
-                return conn.pid, "unknown"
+                return conn.pid, "an unknown program"
+            command = " ".join([Path(cmdline[0]).name, *cmdline[1:]]) if cmdline else ""
+            if len(command) > 80:
+                command = command[:79] + "…"
+            return conn.pid, f"{proc.name()}: {command}" if command else proc.name()
     return None

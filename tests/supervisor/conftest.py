@@ -1,0 +1,96 @@
+"""Supervisors on real llm-link builds, with their files under the test's tmp folder."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+
+import psutil
+import pytest
+
+from app.paths import Paths
+from app.secret import Secret
+from app.supervisor.config import LlmLinkConfig
+from app.supervisor.policy import Policy
+from app.supervisor.state import Status
+from app.supervisor.supervisor import Supervisor
+from tests.conftest import builds_dir
+from tests.llmlink_harness import free_port
+
+ZHIPU_KEY = "zhipu-test-key-0123456789"
+KEYS = {"zhipu": ZHIPU_KEY, "openai": "sk-test-openai-0123456789", "moonshot": "moonshot-key-0123456789"}
+
+# Quick to react, so tests finish fast; the defaults are tested in test_policy.
+FAST = Policy(
+    backoff_first=0.05,
+    backoff_max=0.4,
+    crash_loop_window=30,
+    start_timeout=10,
+    stop_grace=2,
+    liveness_interval=0.2,
+    status_ttl=0.5,
+)
+
+MakeSupervisor = Callable[..., Awaitable[Supervisor]]
+
+
+async def lookup(provider: str) -> Secret | None:
+    key = KEYS.get(provider)
+    return Secret(key) if key else None
+
+
+@pytest.fixture
+async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
+    """`await make(binary, provider=…, policy=…, open=True)`: a supervisor, opened (started) unless told not."""
+    made: list[Supervisor] = []
+
+    async def make(
+        binary: Path,
+        *,
+        policy: Policy = FAST,
+        open: bool = True,
+        root: Path | None = None,
+        autostart: bool = True,
+        **config: object,
+    ) -> Supervisor:
+        cfg = replace(LlmLinkConfig(binary=str(binary), port=free_port()), **config)  # type: ignore[arg-type]
+        sup = Supervisor(cfg, lookup, paths=Paths.under(root or tmp_path), policy=policy)
+        made.append(sup)
+        if open:
+            await sup.open(autostart=autostart)
+        return sup
+
+    yield make
+    for sup in made:
+        await sup.close()
+
+
+async def wait_for(sup: Supervisor, predicate: Callable[[Status], bool], timeout: float = 15.0) -> Status:
+    """Wait until a published status satisfies `predicate` (event-driven: the store's subscription)."""
+    if predicate(sup.status):
+        return sup.status
+    reached: asyncio.Future[Status] = asyncio.get_running_loop().create_future()
+
+    def listener(status: Status) -> None:
+        if predicate(status) and not reached.done():
+            reached.set_result(status)
+
+    unsubscribe = sup.store.subscribe(listener)
+    try:
+        return await asyncio.wait_for(reached, timeout)
+    except TimeoutError:
+        raise AssertionError(f"status never matched within {timeout}s; last: {sup.status}") from None
+    finally:
+        unsubscribe()
+
+
+def llmlink_processes() -> list[psutil.Process]:
+    """Every live llm-link started from the test builds."""
+    builds = str(builds_dir())
+    found = []
+    for proc in psutil.process_iter(["exe", "status"]):
+        if (proc.info["exe"] or "").startswith(builds) and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found

@@ -1,0 +1,127 @@
+"""The restart protocol: validate → update → stop → respawn → verify, with rollback, on real llm-link."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from dataclasses import replace
+from pathlib import Path
+
+import psutil
+
+from app.errors import ErrorCode
+from app.secret import Secret
+from app.supervisor.state import State, Status
+from tests.supervisor.conftest import FAST, MakeSupervisor, llmlink_processes
+
+PAIRS = (("zhipu", "glm-4-air"), ("ollama", "qwen2.5:7b"))
+
+
+async def test_twenty_switches_back_and_forth_each_end_on_a_new_pid(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor
+) -> None:
+    sup = await make_supervisor(llmlink_binary, provider="ollama", model="qwen2.5:7b")
+    seen_pids = {sup.pid}
+    steps: list[str] = []
+    for i in range(20):
+        provider, model = PAIRS[i % 2]
+        result = await sup.switch(provider, model, progress=steps.append)
+        assert result.ok, result.error
+        assert result.path == "restart"
+        status = result.status
+        assert status.state is State.RUNNING
+        assert (status.provider, status.model) == (provider, model)
+        assert status.pid not in seen_pids
+        seen_pids.add(status.pid)
+        health = await sup._client().health()
+        assert (health.pid, health.provider, health.model) == (status.pid, provider, model)
+        assert [p.pid for p in llmlink_processes()] == [status.pid]
+    assert steps[:4] == ["validating", "updating", "restarting", "verifying"]
+    assert (sup.config.provider, sup.config.model) == PAIRS[1]
+
+
+async def test_an_invalid_key_changes_nothing(llmlink_binary: Path, make_supervisor: MakeSupervisor) -> None:
+    sup = await make_supervisor(llmlink_binary, provider="zhipu", model="glm-4-air")
+    before = sup.status
+    result = await sup.switch("openai", "gpt-4o", api_key=Secret("not-an-openai-key"))
+    assert not result.ok
+    assert result.error is not None and result.error.code is ErrorCode.KEY_INVALID
+    assert "sk-" in result.error.message
+    assert (sup.status.state, sup.pid, sup.config.provider) == (State.RUNNING, before.pid, "zhipu")
+
+
+async def test_a_missing_key_changes_nothing(llmlink_binary: Path, make_supervisor: MakeSupervisor) -> None:
+    sup = await make_supervisor(llmlink_binary)
+    pid = sup.pid
+    result = await sup.switch("anthropic")  # no key stored for anthropic
+    assert result.error is not None and result.error.code is ErrorCode.KEY_MISSING
+    assert sup.pid == pid and sup.config.provider == "ollama"
+
+
+async def test_a_new_instance_that_cannot_come_up_is_rolled_back(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor
+) -> None:
+    """The new llm-link freezes as soon as it is spawned (SIGSTOP): START_TIMEOUT, then the old config
+    comes back and is verified RUNNING."""
+    sup = await make_supervisor(
+        llmlink_binary, provider="zhipu", model="glm-4-air", policy=replace(FAST, start_timeout=1.5)
+    )
+    old_pid = sup.pid
+    frozen: list[int] = []
+
+    def freeze_new_instance(status: Status) -> None:
+        if status.state is State.STARTING and status.pid not in (None, old_pid) and not frozen:
+            frozen.append(status.pid)  # type: ignore[arg-type]
+            os.kill(status.pid, signal.SIGSTOP)  # type: ignore[arg-type]
+
+    unsubscribe = sup.store.subscribe(freeze_new_instance)
+    steps: list[str] = []
+    try:
+        result = await sup.switch("ollama", "qwen2.5:7b", progress=steps.append)
+    finally:
+        unsubscribe()
+    assert not result.ok
+    assert result.error is not None and result.error.code is ErrorCode.SWITCH_FAILED
+    assert "START_TIMEOUT" in result.error.message
+    assert steps[-1] == "rolling back"
+    status = sup.status
+    assert status.state is State.RUNNING
+    assert (status.provider, status.model) == ("zhipu", "glm-4-air")
+    assert (sup.config.provider, sup.config.model) == ("zhipu", "glm-4-air")
+    assert status.pid not in (old_pid, frozen[0])
+    assert not psutil.pid_exists(frozen[0]) or psutil.Process(frozen[0]).status() == psutil.STATUS_ZOMBIE
+    assert [p.pid for p in llmlink_processes()] == [status.pid]
+
+
+async def test_switching_while_stopped_starts_the_new_config(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor
+) -> None:
+    sup = await make_supervisor(llmlink_binary)
+    await sup.stop()
+    result = await sup.switch("zhipu", "glm-4-air")
+    assert result.ok and result.path == "start"
+    assert (result.status.state, result.status.provider, result.status.model) == (State.RUNNING, "zhipu", "glm-4-air")
+
+
+async def test_the_hot_path_keeps_the_process_and_is_verified(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor
+) -> None:
+    sup = await make_supervisor(llmlink_binary)
+    pid = sup.pid
+    result = await sup.switch("zhipu", "glm-4-air", hot=True)
+    assert result.ok and result.path == "hot"
+    assert (result.status.pid, result.status.provider, result.status.model) == (pid, "zhipu", "glm-4-air")
+    health = await sup._client().health()
+    assert (health.pid, health.provider, health.model) == (pid, "zhipu", "glm-4-air")
+
+
+async def test_concurrent_switches_run_one_after_the_other(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor
+) -> None:
+    sup = await make_supervisor(llmlink_binary)
+    first, second = await asyncio.gather(sup.switch("zhipu", "glm-4-air"), sup.switch("moonshot", "kimi-latest"))
+    assert first.ok and second.ok
+    assert (first.status.provider, second.status.provider) == ("zhipu", "moonshot")
+    assert (sup.status.provider, sup.status.model) == ("moonshot", "kimi-latest")
+    assert [p.pid for p in llmlink_processes()] == [sup.pid]
