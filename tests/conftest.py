@@ -135,5 +135,13 @@ def ollama_upstream() -> Iterator[UpstreamStub]:
 
 
 @pytest.fixture
+def ollama_port_free() -> None:
+    """Nothing listens where llm-link's Ollama backend looks (localhost:11434)."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 11434)) == 0:
+            missing("port 11434 is taken (a real Ollama?); this test needs Ollama absent")
+
+
+@pytest.fixture
 def good_key() -> str:
     return GOOD_KEY

@@ -210,8 +210,10 @@ def raw_server() -> Iterator[tuple[int, list[bytes]]]:
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield port, replies
+    listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() on Linux
     listener.close()
     thread.join(timeout=5)
+    assert not thread.is_alive()
 
 
 def _http(body: bytes, content_type: str = "application/json") -> bytes:

@@ -32,6 +32,7 @@ from app.supervisor.probe import EDITOR_ROUTES, Identity, probe
 from app.supervisor.process import LlmLinkProcess, adopt, port_open, spawn, wait_port_free
 from app.supervisor.state import HealthDetails, State, Status, classify
 from app.supervisor.store import StatusStore
+from app.supervisor.upstream import check_upstream
 
 log = logging.getLogger("llm_link_tray.supervisor")
 
@@ -192,9 +193,10 @@ class Supervisor:
                 spec = _provider(provider_id)
                 key = api_key if api_key is not None else await self._key_for(spec)
                 wanted = replace(self.config, provider=spec.id, model=model, base_url=base_url)
+                step("validating")
+                await _check_key_and_upstream(spec, key, base_url)
                 if self._proc is None or not await self._api_answers():
                     return await self._switch_by_starting(wanted, key, step)
-                step("validating")
                 await self._validate(spec, key, model, base_url)
                 step("updating")
                 plan = await self._client().update(spec.id, key or Secret(""), model=model, base_url=base_url)
@@ -397,15 +399,6 @@ class Supervisor:
 
     async def _validate(self, spec: Provider, key: Secret | None, model: str | None, base_url: str | None) -> None:
         secret = key or Secret("")
-        problem = key_problem(spec.id, secret.reveal())
-        if problem:
-            raise AppErrorException(
-                AppError(
-                    ErrorCode.KEY_INVALID,
-                    f"{spec.display_name} key rejected: {problem}",
-                    "Check the key in Settings (copy it again from the provider's console).",
-                )
-            )
         client = self._client()
         try:
             result = await client.validate(spec.id, secret, model=model, base_url=base_url)
@@ -702,8 +695,29 @@ def _provider(provider_id: str) -> Provider:
         ) from None
 
 
+async def _check_key_and_upstream(spec: Provider, key: Secret | None, base_url: str | None) -> None:
+    """What llm-link's own validation misses: the key's format, and whether the upstream answers."""
+    problem = key_problem(spec.id, key.reveal() if key else "")
+    if problem:
+        raise AppErrorException(
+            AppError(
+                ErrorCode.KEY_INVALID,
+                f"{spec.display_name} key rejected: {problem}",
+                "Check the key in Settings (copy it again from the provider's console).",
+            )
+        )
+    error = await check_upstream(spec.id, key, base_url)
+    if error is not None:
+        raise AppErrorException(error)
+
+
 def _switch_failed(cause: AppError) -> AppError:
-    if cause.code in (ErrorCode.KEY_INVALID, ErrorCode.KEY_MISSING, ErrorCode.CONFIG_ERROR):
+    if cause.code in (
+        ErrorCode.KEY_INVALID,
+        ErrorCode.KEY_MISSING,
+        ErrorCode.CONFIG_ERROR,
+        ErrorCode.UPSTREAM_UNREACHABLE,
+    ):
         return cause
     return AppError(
         ErrorCode.SWITCH_FAILED, f"switch failed: {cause.code}: {cause.message}", cause.suggestion, cause.details

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -144,4 +145,50 @@ async def test_a_foreign_listener_is_named_and_left_alone(
     assert f"pid {foreign_listener.pid}" in status.error.message
     assert "http.server" in status.error.message
     assert foreign_listener.is_running() and foreign_listener.status() != psutil.STATUS_ZOMBIE
+    assert llmlink_processes() == []
+
+
+async def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(tmp_path: Path) -> None:
+    from app.supervisor.contract import LaunchPlan
+    from app.supervisor.output_log import OutputLog
+    from app.supervisor.process import spawn
+
+    stubborn = tmp_path / "stubborn"
+    stubborn.write_text("#!/bin/sh\ntrap '' TERM\necho ready\nwhile :; do sleep 1; done\n")
+    stubborn.chmod(0o755)
+    output = OutputLog(tmp_path / "out.log")
+    proc = await spawn(stubborn, LaunchPlan((), {"PATH": os.environ["PATH"]}, None, "127.0.0.1", 1), output)
+    started = time.monotonic()
+    outcome = await proc.stop(grace=0.5)
+    output.close()
+    assert outcome.requested
+    assert outcome.signal == signal.SIGKILL
+    assert time.monotonic() - started >= 0.5
+
+
+async def test_degraded_for_too_long_is_restarted(llmlink_binary: Path, make_supervisor: MakeSupervisor) -> None:
+    sup = await make_supervisor(llmlink_binary, policy=replace(FAST, degraded_restart_after=1.0))
+    frozen = sup.pid
+    assert frozen is not None
+    os.kill(frozen, signal.SIGSTOP)
+    await wait_for(sup, lambda s: s.state is State.DEGRADED)
+    back = await wait_for(sup, lambda s: s.state is State.RUNNING and s.pid not in (None, frozen))
+    assert not psutil.pid_exists(frozen) or psutil.Process(frozen).status() == psutil.STATUS_ZOMBIE
+    assert [p.pid for p in llmlink_processes()] == [back.pid]
+
+
+async def test_a_missing_binary_is_exe_not_found(tmp_path: Path, make_supervisor: MakeSupervisor) -> None:
+    sup = await make_supervisor(tmp_path / "no-such-llm-link")
+    assert sup.status.state is State.ERROR
+    assert sup.status.error is not None and sup.status.error.code is ErrorCode.EXE_NOT_FOUND
+    assert "cargo install llm-link" in sup.status.error.suggestion
+    assert sup._restart_task is None  # retrying cannot help: no busy loop
+
+
+async def test_a_provider_without_a_stored_key_is_key_missing(
+    modern_binary: Path, make_supervisor: MakeSupervisor
+) -> None:
+    sup = await make_supervisor(modern_binary, provider="anthropic")
+    assert sup.status.state is State.ERROR
+    assert sup.status.error is not None and sup.status.error.code is ErrorCode.KEY_MISSING
     assert llmlink_processes() == []

@@ -14,12 +14,13 @@ from app.errors import ErrorCode
 from app.secret import Secret
 from app.supervisor.state import State, Status
 from tests.supervisor.conftest import FAST, MakeSupervisor, llmlink_processes
+from tests.upstream_stub import UpstreamStub
 
 PAIRS = (("zhipu", "glm-4-air"), ("ollama", "qwen2.5:7b"))
 
 
 async def test_twenty_switches_back_and_forth_each_end_on_a_new_pid(
-    llmlink_binary: Path, make_supervisor: MakeSupervisor
+    llmlink_binary: Path, make_supervisor: MakeSupervisor, ollama_upstream: UpstreamStub
 ) -> None:
     sup = await make_supervisor(llmlink_binary, provider="ollama", model="qwen2.5:7b")
     seen_pids = {sup.pid}
@@ -60,7 +61,7 @@ async def test_a_missing_key_changes_nothing(llmlink_binary: Path, make_supervis
 
 
 async def test_a_new_instance_that_cannot_come_up_is_rolled_back(
-    llmlink_binary: Path, make_supervisor: MakeSupervisor
+    llmlink_binary: Path, make_supervisor: MakeSupervisor, ollama_upstream: UpstreamStub
 ) -> None:
     """The new llm-link freezes as soon as it is spawned (SIGSTOP): START_TIMEOUT, then the old config
     comes back and is verified RUNNING."""
@@ -125,3 +126,34 @@ async def test_concurrent_switches_run_one_after_the_other(
     assert (first.status.provider, second.status.provider) == ("zhipu", "moonshot")
     assert (sup.status.provider, sup.status.model) == ("moonshot", "kimi-latest")
     assert [p.pid for p in llmlink_processes()] == [sup.pid]
+
+
+async def test_switching_to_ollama_when_it_is_not_running_is_upstream_unreachable(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor, ollama_port_free: None
+) -> None:
+    sup = await make_supervisor(llmlink_binary, provider="zhipu", model="glm-4-air")
+    pid = sup.pid
+    result = await sup.switch("ollama", "qwen2.5:7b")
+    assert result.error is not None and result.error.code is ErrorCode.UPSTREAM_UNREACHABLE
+    assert "ollama serve" in result.error.suggestion
+    assert (sup.pid, sup.config.provider, sup.status.state) == (pid, "zhipu", State.RUNNING)
+
+
+async def test_a_custom_openai_endpoint_checks_the_key_with_the_upstream(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor, upstream: UpstreamStub, good_key: str
+) -> None:
+    """llm-link's validate accepts any key; the upstream's own 401 is what catches a bad one."""
+    sup = await make_supervisor(llmlink_binary, provider="zhipu", model="glm-4-air")
+    pid = sup.pid
+    bad = await sup.switch("openai", "stub-gpt-4o", api_key=Secret("sk-wrong-0123456789"), base_url=upstream.url)
+    assert bad.error is not None and bad.error.code is ErrorCode.KEY_INVALID
+    assert "401" in bad.error.message
+    assert sup.pid == pid
+    good = await sup.switch("openai", "stub-gpt-4o", api_key=Secret(good_key), base_url=upstream.url)
+    assert good.ok, good.error
+    assert (good.status.provider, good.status.model, sup.config.base_url) == ("openai", "stub-gpt-4o", upstream.url)
+    chat = await sup._client()._http.post(
+        "/api/chat", json={"model": "stub-gpt-4o", "stream": False, "messages": [{"role": "user", "content": "hi"}]}
+    )
+    assert chat.status_code == 200, chat.text
+    assert upstream.wait_for_request("/chat/completions").authorization == f"Bearer {good_key}"
