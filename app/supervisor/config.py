@@ -10,7 +10,9 @@ from typing import Final
 
 from app.secret import Secret
 
-DEFAULT_PORT: Final = 11434  # where Zed looks for Ollama
+# Not Ollama's 11434 (where Zed looks by default): llm-link's Ollama backend always calls localhost:11434, so
+# llm-link there would talk to itself. Editors are pointed at this port instead (see README).
+DEFAULT_PORT: Final = 11435
 
 
 @dataclass(frozen=True)

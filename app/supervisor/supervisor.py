@@ -18,7 +18,7 @@ from typing import Final
 import psutil
 
 from app.errors import AppError, AppErrorException, ErrorCode
-from app.llmlink_client import Health, LlmLinkClient, LlmLinkError, LlmLinkHttpError
+from app.llmlink_client import Health, LlmLinkClient, LlmLinkError, LlmLinkHttpError, ModelInfo
 from app.paths import Paths
 from app.providers import Provider, key_problem, provider
 from app.secret import Secret
@@ -91,6 +91,7 @@ class Supervisor:
         self._poll_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._clients: dict[int, LlmLinkClient] = {}
+        self._refresh_requested = False
         self.store = StatusStore(self.refresh_now, ttl=self.policy.status_ttl, history=self.policy.history_size)
 
     # --- public intents ---------------------------------------------------------------------------
@@ -115,9 +116,13 @@ class Supervisor:
         adopted_unverified = self._proc is not None and self.status.state is not State.RUNNING
         if adopted_unverified or (self._proc is None and not autostart):
             await self.refresh_now()
-        if self.policy.poll_enabled:
-            self._poll_task = asyncio.create_task(self._poll_loop(), name="llm-link-poll")
+        # Always running: with polling off it still serves refreshes and restarts after DEGRADED.
+        self._poll_task = asyncio.create_task(self._poll_loop(), name="llm-link-poll")
         return self.status
+
+    def set_auth_key(self, key: Secret | None) -> None:
+        """llm-link's own access key for the OpenAI-style app modes; used from the next start on."""
+        self._auth_key = key
 
     async def close(self, *, stop_llmlink: bool = True) -> None:
         """Stop watching; stop llm-link too unless the user wants it kept running after quit."""
@@ -170,6 +175,7 @@ class Supervisor:
     def refresh(self) -> None:
         """Refresh from the UI: forget the cached probe and wake the poll loop; returns at once."""
         self.store.invalidate()
+        self._refresh_requested = True
         self._wake.set()
 
     async def switch(
@@ -397,7 +403,28 @@ class Supervisor:
 
     # --- the switch's parts -----------------------------------------------------------------------
 
-    async def _validate(self, spec: Provider, key: Secret | None, model: str | None, base_url: str | None) -> None:
+    async def validate(
+        self, provider_id: str, key: Secret | None, *, model: str | None = None, base_url: str | None = None
+    ) -> tuple[ModelInfo, ...]:
+        """Settings' Validate: the checks a switch makes first, and the models llm-link lists.
+
+        Raises AppErrorException (KEY_INVALID, UPSTREAM_UNREACHABLE, CONFIG_ERROR, …). Without a running
+        llm-link only our own checks run and no models come back.
+        """
+        spec = _provider(provider_id)
+        await _check_key_and_upstream(spec, key, base_url)
+        if self._lock.locked() or self._proc is None:
+            return ()
+        try:
+            return await self._validate(spec, key, model, base_url)
+        except LlmLinkHttpError as exc:
+            raise AppErrorException(_switch_failed(exc.to_app_error())) from None
+        except LlmLinkError as exc:
+            raise AppErrorException(exc.to_app_error()) from None
+
+    async def _validate(
+        self, spec: Provider, key: Secret | None, model: str | None, base_url: str | None
+    ) -> tuple[ModelInfo, ...]:
         secret = key or Secret("")
         client = self._client()
         try:
@@ -415,6 +442,7 @@ class Supervisor:
                     "Check the key in Settings (copy it again from the provider's console).",
                 )
             )
+        return result.models
 
     async def _switch_by_starting(self, wanted: LlmLinkConfig, key: Secret | None, step: Progress) -> SwitchResult:
         """Not running: a switch starts llm-link with the new config (the old one stays if that fails)."""
@@ -657,8 +685,9 @@ class Supervisor:
             now = time.monotonic()
             interval = self.policy.poll_interval(self.status.state)
             due = interval is not None and now - last_probe >= interval
-            stale = not self.store.fresh
-            if due or stale or self._looks_hung():
+            hung = self.policy.poll_enabled and self._looks_hung()
+            if due or hung or self._refresh_requested:
+                self._refresh_requested = False
                 last_probe = now
                 await self.refresh_now()
             await self._restart_if_degraded_too_long()

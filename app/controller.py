@@ -1,0 +1,210 @@
+"""The app's brain without a face: settings, keys and the supervisor, and the intents the UI and CLI send.
+
+No Qt here: the tray, the settings dialog and a second `llm-link-tray` process (through the single-instance
+channel) all call these coroutines, and the tray renders what the supervisor publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from dataclasses import asdict, replace
+from typing import Any
+
+from app.errors import AppError, AppErrorException, ErrorCode
+from app.keys import AUTH_KEY_ENTRY, KeyStore
+from app.paths import Paths
+from app.providers import PROVIDERS, provider
+from app.secret import Secret
+from app.settings import Settings, SettingsFile
+from app.supervisor.contract import APP_PROTOCOLS
+from app.supervisor.policy import Policy
+from app.supervisor.state import Status
+from app.supervisor.supervisor import Progress, Supervisor, SwitchResult
+
+log = logging.getLogger("llm_link_tray.controller")
+
+
+class Controller:
+    def __init__(self, paths: Paths, *, keys: KeyStore | None = None, policy: Policy | None = None) -> None:
+        self.paths = paths
+        self.keys = keys or KeyStore()
+        self._settings_file = SettingsFile(paths.config_dir)
+        self.settings = self._settings_file.load()
+        base = policy or Policy()
+        self._policy = replace(base, auto_restart=self.settings.auto_restart,
+                               poll_enabled=self.settings.auto_refresh and base.poll_enabled)
+        self.supervisor = Supervisor(self.settings.llmlink, self._key_for, paths=paths, policy=self._policy)
+        self.quit_requested = asyncio.Event()
+        self.stored_keys: dict[str, bool] = {p.id: not p.needs_key for p in PROVIDERS}
+        self.keys_changed: list[Callable[[], None]] = []  # told when `stored_keys` was re-read
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # --- lifecycle --------------------------------------------------------------------------------
+
+    async def open(self) -> Status:
+        """Adopt or start llm-link. Reading which keys are stored runs afterwards, in the background: a
+        keyring can sit behind an unlock prompt, and supervising must not wait for the user to answer it."""
+        await self._load_auth_key()
+        status = await self.supervisor.open()
+        self._background(self.refresh_stored_keys())
+        return status
+
+    async def close(self) -> None:
+        """Quit: stop llm-link unless the user wants it kept running after quit."""
+        await self.supervisor.close(stop_llmlink=not self.settings.keep_llmlink_after_quit)
+
+    # --- intents ----------------------------------------------------------------------------------
+
+    async def start(self) -> Status:
+        return await self.supervisor.start()
+
+    async def stop(self) -> Status:
+        return await self.supervisor.stop()
+
+    async def restart(self) -> Status:
+        return await self.supervisor.restart()
+
+    async def switch(self, provider_id: str, model: str | None = None, *, api_key: Secret | None = None,
+                     base_url: str | None = None, progress: Progress | None = None) -> SwitchResult:
+        """Switch with the stored key and the model/base URL remembered for that provider unless given."""
+        model = model or self.settings.models.get(provider_id)
+        if base_url is None:
+            base_url = self.settings.base_urls.get(provider_id)
+        result = await self.supervisor.switch(provider_id, model, api_key=api_key, base_url=base_url,
+                                              progress=progress)
+        if result.ok:
+            self.save(self.settings.remember(self.supervisor.config))
+        return result
+
+    async def apply(self, settings: Settings, key: Secret | None, progress: Progress | None = None) -> SwitchResult:
+        """The settings dialog's Apply: store the key, run the restart protocol, then save what was verified.
+
+        On failure nothing is saved and the previous config keeps running (the supervisor rolls back).
+        """
+        wanted = settings.llmlink
+        spec = provider(wanted.provider)
+        if key is not None and spec.needs_key:
+            await self.keys.set(spec.id, key)
+            self.stored_keys[spec.id] = True
+        launch_changed = (wanted.port, wanted.app_mode, wanted.binary, wanted.log_level) != (
+            self.supervisor.config.port, self.supervisor.config.app_mode, self.supervisor.config.binary,
+            self.supervisor.config.log_level)
+        self._apply_policy(settings)
+        if launch_changed:
+            # Port, app mode or binary: a new launch, not a provider switch; stop the old one first.
+            await self.supervisor.stop()
+            self.supervisor.config = replace(wanted, provider=self.supervisor.config.provider,
+                                             model=self.supervisor.config.model,
+                                             base_url=self.supervisor.config.base_url)
+        result = await self.supervisor.switch(wanted.provider, wanted.model, api_key=key, base_url=wanted.base_url,
+                                              progress=progress)
+        if result.ok:
+            self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
+        return result
+
+    def save(self, settings: Settings) -> None:
+        self.settings = settings
+        self._apply_policy(settings)
+        self._settings_file.save(settings)
+
+    async def refresh_stored_keys(self) -> dict[str, bool]:
+        """Which providers have a key (for the menu's icons). A keyring problem reads as "no key"."""
+        found: dict[str, bool] = {}
+        for spec in PROVIDERS:
+            if not spec.needs_key:
+                found[spec.id] = True
+                continue
+            try:
+                found[spec.id] = await self.keys.has(spec.id)
+            except AppErrorException as exc:
+                log.warning("cannot read keys: %s", exc.error.message)
+                found = {p.id: not p.needs_key for p in PROVIDERS}
+                break
+        self.stored_keys = found
+        for listener in self.keys_changed:
+            listener()
+        return found
+
+    def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- the single-instance channel ---------------------------------------------------------------
+
+    async def handle_command(self, command: str, args: list[str]) -> dict[str, Any]:
+        """A command from another `llm-link-tray` process; the answer is sent back as JSON."""
+        if command == "status":
+            return self._answer(True, self.status.headline())
+        if command in ("start", "stop", "restart"):
+            status = await getattr(self, command)()
+            ok = status.error is None or command == "stop"
+            return self._answer(ok, status.headline() if ok else str(status.error))
+        if command == "switch":
+            if not args:
+                return self._answer(False, "usage: llm-link-tray switch PROVIDER [MODEL]", exit_code=2)
+            result = await self.switch(args[0], args[1] if len(args) > 1 else None)
+            return self._answer(result.ok, result.status.headline() if result.ok else str(result.error))
+        if command == "quit":
+            self.quit_requested.set()
+            return self._answer(True, "quitting")
+        return self._answer(False, f"unknown command {command!r}", exit_code=2)
+
+    @property
+    def status(self) -> Status:
+        return self.supervisor.status
+
+    def status_json(self) -> dict[str, Any]:
+        status = self.status
+        return {
+            "state": status.state.value,
+            "headline": status.headline(),
+            "pid": status.pid,
+            "port": status.port,
+            "provider": status.provider,
+            "model": status.model,
+            "since": status.since,
+            "health": {k: v for k, v in asdict(status.details).items() if k != "checked_at"},
+            "error": None if status.error is None else {
+                "code": status.error.code.value, "message": status.error.message,
+                "suggestion": status.error.suggestion,
+            },
+            "log_file": str(self.supervisor.log_path),
+        }
+
+    def _answer(self, ok: bool, message: str, *, exit_code: int | None = None) -> dict[str, Any]:
+        return {"ok": ok, "message": message, "status": self.status_json(),
+                "exit_code": exit_code if exit_code is not None else (0 if ok else 1)}
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    async def _key_for(self, provider_id: str) -> Secret | None:
+        return await self.keys.get(provider_id)
+
+    async def _load_auth_key(self) -> None:
+        """llm-link's own access key, needed by the OpenAI-style app modes; generated once, kept in the keyring."""
+        if APP_PROTOCOLS.get(self.settings.llmlink.app_mode) != "openai":
+            return
+        try:
+            key = await self.keys.get(AUTH_KEY_ENTRY)
+            if key is None:
+                key = Secret(secrets.token_urlsafe(24))
+                await self.keys.set(AUTH_KEY_ENTRY, key)
+        except AppErrorException as exc:
+            log.warning("no access key for llm-link: %s", exc.error.message)
+            return
+        self.supervisor.set_auth_key(key)
+
+    def _apply_policy(self, settings: Settings) -> None:
+        self.supervisor.policy = replace(self.supervisor.policy, auto_restart=settings.auto_restart,
+                                         poll_enabled=settings.auto_refresh)
+
+
+def error_text(error: AppError | None) -> str:
+    return "" if error is None else f"{error.code}: {error.message}\n{error.suggestion}"
+
+
+__all__ = ["Controller", "ErrorCode", "error_text"]
