@@ -54,6 +54,9 @@ class Controller:
 
     async def close(self) -> None:
         """Quit: stop llm-link unless the user wants it kept running after quit."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.supervisor.close(stop_llmlink=not self.settings.keep_llmlink_after_quit)
 
     # --- intents ----------------------------------------------------------------------------------

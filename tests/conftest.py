@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -22,6 +23,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 VERSIONS = tuple((REPO_ROOT / "tests" / "llm-link-versions.txt").read_text().split())
 MODERN, LEGACY = VERSIONS  # 0.7.0 and the newest 0.3.x on crates.io
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# Without a display (a plain `pytest` outside scripts/run-tests), Qt-only tests render offscreen.
+if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 def builds_dir() -> Path:
@@ -145,3 +150,21 @@ def ollama_port_free() -> None:
 @pytest.fixture
 def good_key() -> str:
     return GOOD_KEY
+
+
+_exit_status = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _exit_status
+    _exit_status = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the process without the interpreter's final teardown. PySide6 (6.12) can abort there, freeing Qt
+    wrappers in an arbitrary order after the QApplication ("none_dealloc: deallocating None"), which
+    would turn a green run red. Every fixture has cleaned up by now; the report is printed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(_exit_status)

@@ -61,6 +61,8 @@ class LlmLinkProcess:
         self.output = output
         self.exited: asyncio.Future[Exit] = asyncio.get_running_loop().create_future()
         self._stop_requested = False
+        self._watcher: asyncio.Task[None] | None = None  # the pump of a child, the poll of an adopted one
+        self._pidfd: int | None = None
 
     @property
     def running(self) -> bool:
@@ -79,6 +81,16 @@ class LlmLinkProcess:
             log.warning("llm-link %d ignored SIGTERM for %.1fs: SIGKILL", self.pid, grace)
             self._signal(signal.SIGKILL)
             return await self.exited
+
+    async def detach(self) -> None:
+        """Stop watching but leave the process running (the user keeps llm-link after quitting)."""
+        if self._pidfd is not None:
+            asyncio.get_running_loop().remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
 
     def _signal(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -125,7 +137,7 @@ async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkPro
             output.write(raw.decode("utf-8", "replace"))
         child._finish(await proc.wait())
 
-    child._pump = asyncio.create_task(pump(), name=f"llm-link-{proc.pid}")  # type: ignore[attr-defined]
+    child._watcher = asyncio.create_task(pump(), name=f"llm-link-{proc.pid}")
     return child
 
 
@@ -136,15 +148,18 @@ def adopt(pid: int, create_time: float) -> LlmLinkProcess:
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
-        child._watch = loop.create_task(_poll_until_gone(child))  # type: ignore[attr-defined]
+        child._watcher = loop.create_task(_poll_until_gone(child))
         return child
 
     def on_exit() -> None:
-        loop.remove_reader(pidfd)
-        os.close(pidfd)
+        if child._pidfd is not None:
+            loop.remove_reader(child._pidfd)
+            os.close(child._pidfd)
+            child._pidfd = None
         child._finish(None)
 
     # A pidfd becomes readable the moment the process exits: no polling, no delay.
+    child._pidfd = pidfd
     loop.add_reader(pidfd, on_exit)
     return child
 

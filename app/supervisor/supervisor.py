@@ -7,7 +7,6 @@ While one runs it publishes its own states (STARTING, …); the poll loop only w
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -89,7 +88,7 @@ class Supervisor:
         self._tasks: set[asyncio.Task[None]] = set()
         self._restart_task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
+        self._waker: asyncio.Future[None] | None = None  # the poll loop's nap; set it to wake the loop
         self._clients: dict[int, LlmLinkClient] = {}
         self._refresh_requested = False
         self.store = StatusStore(self.refresh_now, ttl=self.policy.status_ttl, history=self.policy.history_size)
@@ -126,14 +125,16 @@ class Supervisor:
 
     async def close(self, *, stop_llmlink: bool = True) -> None:
         """Stop watching; stop llm-link too unless the user wants it kept running after quit."""
-        for task in (self._poll_task, self._restart_task, *self._tasks):
-            if task is not None:
-                task.cancel()
+        tasks = [t for t in (self._poll_task, self._restart_task, *self._tasks) if t is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         async with self._lock:
             if stop_llmlink:
                 await self._stop_locked()
-            else:
+            elif self._proc is not None:
                 self._watched = None
+                await self._proc.detach()
         for client in self._clients.values():
             await client.aclose()
         self._output.close()
@@ -176,7 +177,7 @@ class Supervisor:
         """Refresh from the UI: forget the cached probe and wake the poll loop; returns at once."""
         self.store.invalidate()
         self._refresh_requested = True
-        self._wake.set()
+        self._wake()
 
     async def switch(
         self,
@@ -663,7 +664,7 @@ class Supervisor:
                 f" ({status.error.code})" if status.error and state is State.ERROR else "",
             )
         self.store.publish(status, probed=probed)
-        self._wake.set()
+        self._wake()
 
     def _client(self, port: int | None = None) -> LlmLinkClient:
         """One pooled HTTP client per port: probes reuse their connection."""
@@ -677,9 +678,7 @@ class Supervisor:
     async def _poll_loop(self) -> None:
         last_probe = time.monotonic()
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.policy.liveness_interval)
-            self._wake.clear()
+            await self._nap(self.policy.liveness_interval)
             if self._lock.locked():
                 continue
             now = time.monotonic()
@@ -691,6 +690,21 @@ class Supervisor:
                 last_probe = now
                 await self.refresh_now()
             await self._restart_if_degraded_too_long()
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep up to `seconds`; `_wake()` ends it early (a refresh, a new state with a new interval)."""
+        loop = asyncio.get_running_loop()
+        waker = self._waker = loop.create_future()
+        handle = loop.call_later(seconds, _settle, waker)
+        try:
+            await waker
+        finally:
+            handle.cancel()
+            self._waker = None
+
+    def _wake(self) -> None:
+        if self._waker is not None:
+            _settle(self._waker)
 
     def _looks_hung(self) -> bool:
         """Cheap check between full probes: a process stopped by a signal cannot answer."""
@@ -713,6 +727,11 @@ class Supervisor:
             if self.status.state is State.DEGRADED and self._proc is not None:
                 await self._stop_locked()
                 await self._start_locked()
+
+
+def _settle(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def _provider(provider_id: str) -> Provider:
