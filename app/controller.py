@@ -11,8 +11,11 @@ import logging
 import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
+from app.autostart import Autostart
+from app.autostart import for_this_platform as autostart_for_this_platform
 from app.errors import AppError, AppErrorException, ErrorCode
 from app.keys import AUTH_KEY_ENTRY, KeyStore
 from app.paths import Paths
@@ -20,6 +23,7 @@ from app.providers import PROVIDERS, provider
 from app.secret import Secret
 from app.settings import Settings, SettingsFile
 from app.supervisor.contract import APP_PROTOCOLS
+from app.supervisor.installer import InstallResult, cargo_install
 from app.supervisor.policy import Policy
 from app.supervisor.state import Status
 from app.supervisor.supervisor import Progress, Supervisor, SwitchResult
@@ -28,14 +32,23 @@ log = logging.getLogger("llm_link_tray.controller")
 
 
 class Controller:
-    def __init__(self, paths: Paths, *, keys: KeyStore | None = None, policy: Policy | None = None) -> None:
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        keys: KeyStore | None = None,
+        policy: Policy | None = None,
+        autostart: Autostart | None = None,
+    ) -> None:
         self.paths = paths
         self.keys = keys or KeyStore()
+        self.autostart = autostart or autostart_for_this_platform()
         self._settings_file = SettingsFile(paths.config_dir)
         self.settings = self._settings_file.load()
         base = policy or Policy()
-        self._policy = replace(base, auto_restart=self.settings.auto_restart,
-                               poll_enabled=self.settings.auto_refresh and base.poll_enabled)
+        self._policy = replace(
+            base, auto_restart=self.settings.auto_restart, poll_enabled=self.settings.auto_refresh and base.poll_enabled
+        )
         self.supervisor = Supervisor(self.settings.llmlink, self._key_for, paths=paths, policy=self._policy)
         self.quit_requested = asyncio.Event()
         self.stored_keys: dict[str, bool] = {p.id: not p.needs_key for p in PROVIDERS}
@@ -70,14 +83,20 @@ class Controller:
     async def restart(self) -> Status:
         return await self.supervisor.restart()
 
-    async def switch(self, provider_id: str, model: str | None = None, *, api_key: Secret | None = None,
-                     base_url: str | None = None, progress: Progress | None = None) -> SwitchResult:
+    async def switch(
+        self,
+        provider_id: str,
+        model: str | None = None,
+        *,
+        api_key: Secret | None = None,
+        base_url: str | None = None,
+        progress: Progress | None = None,
+    ) -> SwitchResult:
         """Switch with the stored key and the model/base URL remembered for that provider unless given."""
         model = model or self.settings.models.get(provider_id)
         if base_url is None:
             base_url = self.settings.base_urls.get(provider_id)
-        result = await self.supervisor.switch(provider_id, model, api_key=api_key, base_url=base_url,
-                                              progress=progress)
+        result = await self.supervisor.switch(provider_id, model, api_key=api_key, base_url=base_url, progress=progress)
         if result.ok:
             self.save(self.settings.remember(self.supervisor.config))
         return result
@@ -93,20 +112,50 @@ class Controller:
             await self.keys.set(spec.id, key)
             self.stored_keys[spec.id] = True
         launch_changed = (wanted.port, wanted.app_mode, wanted.binary, wanted.log_level) != (
-            self.supervisor.config.port, self.supervisor.config.app_mode, self.supervisor.config.binary,
-            self.supervisor.config.log_level)
+            self.supervisor.config.port,
+            self.supervisor.config.app_mode,
+            self.supervisor.config.binary,
+            self.supervisor.config.log_level,
+        )
         self._apply_policy(settings)
         if launch_changed:
             # Port, app mode or binary: a new launch, not a provider switch; stop the old one first.
             await self.supervisor.stop()
-            self.supervisor.config = replace(wanted, provider=self.supervisor.config.provider,
-                                             model=self.supervisor.config.model,
-                                             base_url=self.supervisor.config.base_url)
-        result = await self.supervisor.switch(wanted.provider, wanted.model, api_key=key, base_url=wanted.base_url,
-                                              progress=progress)
+            self.supervisor.config = replace(
+                wanted,
+                provider=self.supervisor.config.provider,
+                model=self.supervisor.config.model,
+                base_url=self.supervisor.config.base_url,
+            )
+        result = await self.supervisor.switch(
+            wanted.provider, wanted.model, api_key=key, base_url=wanted.base_url, progress=progress
+        )
         if result.ok:
             self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
         return result
+
+    async def install_llmlink(self, on_line: Callable[[str], None], *, root: Path | None = None) -> InstallResult:
+        """First run: build llm-link with cargo, then start it; no restart of the tray needed."""
+        result = await cargo_install(on_line, root=root)
+        if result.binary is None:
+            return result
+        if root is not None:
+            # Outside cargo's default bin folder discovery would not look: remember where it is.
+            config = replace(self.supervisor.config, binary=str(result.binary))
+            self.supervisor.config = config
+            self.save(replace(self.settings, llmlink=config))
+        await self.start()
+        return result
+
+    def set_autostart(self, enabled: bool) -> None:
+        """The Settings switch: write or remove the login entry (only on the user's click)."""
+        if enabled == self.autostart.is_enabled():
+            return
+        if enabled:
+            self.autostart.enable()
+        else:
+            self.autostart.disable()
+        self.save(replace(self.settings, autostart=enabled))
 
     def save(self, settings: Settings) -> None:
         self.settings = settings
@@ -171,16 +220,23 @@ class Controller:
             "model": status.model,
             "since": status.since,
             "health": {k: v for k, v in asdict(status.details).items() if k != "checked_at"},
-            "error": None if status.error is None else {
-                "code": status.error.code.value, "message": status.error.message,
+            "error": None
+            if status.error is None
+            else {
+                "code": status.error.code.value,
+                "message": status.error.message,
                 "suggestion": status.error.suggestion,
             },
             "log_file": str(self.supervisor.log_path),
         }
 
     def _answer(self, ok: bool, message: str, *, exit_code: int | None = None) -> dict[str, Any]:
-        return {"ok": ok, "message": message, "status": self.status_json(),
-                "exit_code": exit_code if exit_code is not None else (0 if ok else 1)}
+        return {
+            "ok": ok,
+            "message": message,
+            "status": self.status_json(),
+            "exit_code": exit_code if exit_code is not None else (0 if ok else 1),
+        }
 
     # --- helpers ----------------------------------------------------------------------------------
 
@@ -202,8 +258,9 @@ class Controller:
         self.supervisor.set_auth_key(key)
 
     def _apply_policy(self, settings: Settings) -> None:
-        self.supervisor.policy = replace(self.supervisor.policy, auto_restart=settings.auto_restart,
-                                         poll_enabled=settings.auto_refresh)
+        self.supervisor.policy = replace(
+            self.supervisor.policy, auto_restart=settings.auto_restart, poll_enabled=settings.auto_refresh
+        )
 
 
 def error_text(error: AppError | None) -> str:

@@ -1,6 +1,8 @@
-"""The tray entry point: `llm-link-tray` and `python -m app` start here.
+"""The entry point: `llm-link-tray` and `python -m app` start here.
 
-For now an empty tray icon on qasync; the menu, dialogs and supervisor wiring come with the tray app issue.
+A command goes to an already running tray (single instance); otherwise this process becomes the tray:
+Qt on qasync, the controller on the same loop. Quit sets an asyncio event, and the supervisor stops llm-link
+before the loop ends.
 """
 
 from __future__ import annotations
@@ -10,50 +12,110 @@ import asyncio
 import logging
 import signal
 import sys
+from typing import Any
 
-from app import __version__
+from app import cli
+from app.paths import Paths
 from app.secret import RedactingFilter
 
 log = logging.getLogger("llm_link_tray.tray")
 
-
-def _parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="llm-link-tray", description="Keeps llm-link running from the tray.")
-    parser.add_argument("--version", action="version", version=f"llm-link-tray {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    return parser.parse_args(argv)
+NO_TRAY_HINT = (
+    "No system tray was found, so llm-link-tray runs without an icon (supervising continues, and "
+    "`llm-link-tray status` works). On GNOME, install the 'AppIndicator and KStatusNotifierItem Support' "
+    "extension to get the icon."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse_args(sys.argv[1:] if argv is None else argv)
-    handler = logging.StreamHandler()
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(
-        level=args.log_level, handlers=[handler], format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    args = cli.parser().parse_args(sys.argv[1:] if argv is None else argv)
+    _setup_logging(args.log_level)
+    paths = cli.paths_for(args)
 
     # Qt is imported here, not at module level, so `--help`/`--version` work without a display.
+    from app.ui.single_instance import send_command, server_name
+
+    name = server_name(paths.config_dir)
+    command = args.command or "show"
+    reply = send_command(name, command, cli.command_args(args))
+    if reply is not None:
+        return cli.print_reply(args, reply)
+    if command not in cli.STARTS_THE_TRAY:
+        return cli.print_not_running(args) if command in ("status", "stop", "quit") else 1
+    return run_tray(paths, name, args)
+
+
+def run_tray(paths: Paths, name: str, args: argparse.Namespace) -> int:
     import qasync
-    from PySide6.QtGui import QColor, QIcon, QPixmap
-    from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+    from PySide6.QtWidgets import QApplication
 
-    app = QApplication(sys.argv[:1])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
     app.setApplicationName("llm-link-tray")
+    app.setDesktopFileName("io.github.llm_link_tray")
     app.setQuitOnLastWindowClosed(False)
-    pixmap = QPixmap(32, 32)
-    pixmap.fill(QColor("#9e9e9e"))
-    tray = QSystemTrayIcon(QIcon(pixmap))
-    tray.setToolTip("llm-link-tray: not supervising yet")
-    tray.show()
-
-    quit_event = asyncio.Event()
+    exit_code = 0
 
     async def run() -> None:
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGINT, quit_event.set)
-        loop.add_signal_handler(signal.SIGTERM, quit_event.set)
-        log.info("tray shown (tray host available: %s)", QSystemTrayIcon.isSystemTrayAvailable())
-        await quit_event.wait()
+        nonlocal exit_code
+        exit_code = await _serve(app, paths, name, args)
 
     qasync.run(run())
+    return exit_code
+
+
+async def _serve(app: Any, paths: Paths, name: str, args: argparse.Namespace) -> int:
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from app.controller import Controller
+    from app.ui.shell import Shell
+    from app.ui.single_instance import InstanceServer
+
+    controller = Controller(paths)
+    shell = Shell(controller)
+
+    async def handle(command: str, command_args: list[str]) -> dict[str, Any]:
+        if command in ("show", "settings"):
+            shell.show_settings()
+            return controller._answer(True, "settings opened")
+        return await controller.handle_command(command, command_args)
+
+    server = InstanceServer(name, handle)
+    if not server.listen():
+        # Another launch won the race between our check and our listen: hand over to it.
+        log.info("another llm-link-tray took over; exiting")
+        return 0
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, controller.quit_requested.set)
+
+    tray_available = QSystemTrayIcon.isSystemTrayAvailable()
+    await shell.open()
+    if not tray_available:
+        log.warning(NO_TRAY_HINT)
+        shell.say_no_tray(NO_TRAY_HINT)
+    log.info("tray shown (tray host available: %s)", tray_available)
+    await controller.open()
+    log.info("supervising: %s", controller.status.headline())
+    if args.command in ("start", "restart"):
+        await getattr(controller, args.command)()
+    elif args.command == "switch":
+        await controller.switch(args.provider, args.model)
+    elif args.command == "settings":
+        shell.show_settings()
+
+    await controller.quit_requested.wait()
+    log.info("quitting")
+    server.close()
+    await shell.close()
+    await controller.close()
     return 0
+
+
+def _setup_logging(level: str) -> None:
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter())
+    logging.basicConfig(level=level, handlers=[handler], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO; our own client logs what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
 from app import __version__
 
@@ -30,11 +31,11 @@ async def test_version_needs_no_display() -> None:
     assert out.decode().strip() == f"llm-link-tray {__version__}"
 
 
-async def test_tray_starts_and_quits_on_sigterm() -> None:
+async def test_tray_starts_and_quits_on_sigterm(tmp_path: Path) -> None:
     env = dict(os.environ)
     if not env.get("DISPLAY"):
         env["QT_QPA_PLATFORM"] = "offscreen"
-    proc = await _run(env=env)
+    proc = await _run("--config-dir", str(tmp_path), env=env)
     assert proc.stderr is not None
     seen: list[str] = []
 

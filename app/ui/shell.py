@@ -1,0 +1,98 @@
+"""The UI around the controller: tray icon, notifications, settings dialog and log window, kept in step
+with every status the supervisor publishes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.controller import Controller
+from app.errors import ErrorCode
+from app.supervisor.state import State, Status
+from app.ui.first_run import FirstRunDialog
+from app.ui.log_window import LogWindow
+from app.ui.notifications import Notice, NoticeRules, Notifier
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.tray import TrayIcon
+
+log = logging.getLogger("llm_link_tray.ui.shell")
+
+
+class Shell(QObject):
+    status_rendered = Signal(object)  # each Status once the tray shows it (tests and screenshots wait on it)
+    notified = Signal(object)  # each Notice shown
+
+    def __init__(self, controller: Controller) -> None:
+        super().__init__()
+        self.controller = controller
+        self.tray = TrayIcon(controller)
+        self.notifier = Notifier(self.tray.icon)
+        self.rules = NoticeRules()
+        self.settings_dialog: SettingsDialog | None = None
+        self.first_run: FirstRunDialog | None = None
+        self.log_window: LogWindow | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.tray.settings_requested.connect(self.show_settings)
+        self.tray.logs_requested.connect(self.show_logs)
+        self.notifier.action_invoked.connect(self._on_notice_action)
+        controller.supervisor.store.subscribe(self._on_status)
+        controller.keys_changed.append(lambda: self.tray.render(controller.status))
+
+    def _on_status(self, status: Status) -> None:
+        if status.state is State.STARTING:
+            self.rules.started()
+        self.tray.render(status)
+        if status.error is not None and status.error.code is ErrorCode.EXE_NOT_FOUND and self.first_run is None:
+            self.show_first_run()
+        notice = self.rules.decide(status, enabled=self.controller.settings.notifications)
+        if notice is not None:
+            self._notify(notice)
+        self.status_rendered.emit(status)
+
+    def _notify(self, notice: Notice) -> None:
+        self.notifier.show(notice)
+        self.notified.emit(notice)
+
+    def _on_notice_action(self, action: str) -> None:
+        if action == "restart":
+            task = asyncio.ensure_future(self.controller.restart())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        elif action == "logs":
+            self.show_logs()
+
+    async def open(self) -> None:
+        """Connect to the notification daemon (if any) and show the tray icon."""
+        await self.notifier.connect_bus()
+        self.tray.show()
+
+    async def close(self) -> None:
+        self.tray.hide()
+        await self.notifier.close()
+
+    def say_no_tray(self, text: str) -> None:
+        """Without a tray host the only visible sign of life: say once how to get a tray."""
+        self._notify(Notice("info", "llm-link-tray runs without a tray icon", text))
+
+    def show_settings(self) -> None:
+        if self.settings_dialog is None:
+            self.settings_dialog = SettingsDialog(self.controller)
+        else:
+            self.settings_dialog.load(self.controller.settings)
+        self.settings_dialog.open()
+        self.settings_dialog.raise_()
+        self.settings_dialog.activateWindow()
+
+    def show_first_run(self) -> None:
+        """llm-link is missing: say how to get it, offer to build it (once per run; Settings can fix it too)."""
+        self.first_run = FirstRunDialog(self.controller)
+        self.first_run.open()
+
+    def show_logs(self) -> None:
+        if self.log_window is None:
+            self.log_window = LogWindow(self.controller.supervisor.log_path)
+        self.log_window.show()
+        self.log_window.raise_()

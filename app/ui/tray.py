@@ -1,0 +1,160 @@
+"""The tray icon and its menu: renders the supervisor's status and turns clicks into intents."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+
+from app.controller import Controller
+from app.providers import PROVIDERS
+from app.supervisor.state import State, Status
+from app.ui.icons import key_icon, state_icon
+from app.ui.menu_state import enabled_items
+
+log = logging.getLogger("llm_link_tray.ui.tray")
+
+
+def tooltip_text(status: Status) -> str:
+    lines = [f"llm-link: {status.state.value.capitalize()}"]
+    if status.provider:
+        lines.append(f"{status.provider} / {status.model or 'default model'}")
+    if status.port:
+        lines.append(f"port {status.port}")
+    lines.append(status.details.summary())
+    if status.error:
+        lines.append(f"{status.error.code}: {status.error.message}")
+    return "\n".join(lines)
+
+
+class TrayIcon(QObject):
+    """Owns the QSystemTrayIcon and its menu. Emits intents the app wires to dialogs and windows."""
+
+    settings_requested = Signal()
+    logs_requested = Signal()
+    intent_finished = Signal()
+
+    def __init__(self, controller: Controller) -> None:
+        super().__init__()
+        self.controller = controller
+        self.busy = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.icon = QSystemTrayIcon(self)
+        self.menu = QMenu()
+        self.actions: dict[str, QAction] = {}
+        self._build_menu()
+        self.icon.setContextMenu(self.menu)
+        self.icon.activated.connect(self._on_activated)
+        self.render(controller.status)
+
+    # --- rendering --------------------------------------------------------------------------------
+
+    def render(self, status: Status) -> None:
+        self.icon.setIcon(state_icon(status.state))
+        self.icon.setToolTip(tooltip_text(status))
+        self.actions["status"].setText(status.headline())
+        config = self.controller.supervisor.config
+        self.actions["config"].setText(f"{config.provider} / {config.model or 'default model'} · port {config.port}")
+        error = status.error
+        self.actions["error"].setVisible(error is not None)
+        if error is not None:
+            self.actions["error"].setText(f"{error.code}: {error.suggestion}")
+        enabled = enabled_items(status.state, busy=self.busy)
+        for name in ("start", "stop", "restart", "refresh", "settings", "view_logs", "open_log_folder", "quit"):
+            self.actions[name].setEnabled(name in enabled)
+        self.actions["auto_refresh"].setChecked(self.controller.settings.auto_refresh)
+        stored = self.controller.stored_keys
+        for spec in PROVIDERS:
+            action = self.actions[f"provider:{spec.id}"]
+            active = spec.id == config.provider
+            has_key = stored.get(spec.id, not spec.needs_key)
+            action.setIcon(state_icon(status.state) if active else key_icon(has_key))
+            action.setChecked(active)
+            action.setEnabled("switch" in enabled and has_key and not active)
+            action.setToolTip("" if has_key else "No key stored: add it in Settings")
+
+    # --- menu -------------------------------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        add = self._add
+        add("status", "Status").setEnabled(False)
+        add("config", "Provider").setEnabled(False)
+        add("error", "Error").setEnabled(False)
+        self.menu.addSeparator()
+        providers = self.menu.addMenu("Providers")
+        for spec in PROVIDERS:
+            action = providers.addAction(spec.display_name)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, pid=spec.id: self._run(self.controller.switch(pid)))
+            self.actions[f"provider:{spec.id}"] = action
+        self.menu.addSeparator()
+        add("start", "Start", lambda: self._run(self.controller.start()))
+        add("stop", "Stop", lambda: self._run(self.controller.stop()))
+        add("restart", "Restart", lambda: self._run(self.controller.restart()))
+        self.menu.addSeparator()
+        add("refresh", "Refresh now", self.controller.supervisor.refresh)
+        auto = add("auto_refresh", "Auto-refresh", self._toggle_auto_refresh)
+        auto.setCheckable(True)
+        add("settings", "Settings…", self.settings_requested.emit)
+        add("view_logs", "View logs", self.logs_requested.emit)
+        add("open_log_folder", "Open log folder", self._open_log_folder)
+        self.menu.addSeparator()
+        add("quit", "Quit", self.controller.quit_requested.set)
+
+    def _add(self, name: str, text: str, slot: Callable[[], object] | None = None) -> QAction:
+        action = self.menu.addAction(text)
+        if slot is not None:
+            action.triggered.connect(lambda _=False: slot())
+        self.actions[name] = action
+        return action
+
+    def _run(self, intent: Coroutine[Any, Any, Any]) -> None:
+        """Run an intent on the asyncio loop; the menu waits (greyed) until it is done."""
+        self.busy = True
+        self.render(self.controller.status)
+
+        async def run() -> None:
+            try:
+                await intent
+            finally:
+                self.busy = False
+                self.render(self.controller.status)
+                self.intent_finished.emit()
+
+        task = asyncio.ensure_future(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _toggle_auto_refresh(self) -> None:
+        from dataclasses import replace
+
+        settings = replace(self.controller.settings, auto_refresh=self.actions["auto_refresh"].isChecked())
+        self.controller.save(settings)
+
+    def _open_log_folder(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.controller.supervisor.log_path.parent)))
+
+    def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason is QSystemTrayIcon.ActivationReason.Trigger:
+            self.settings_requested.emit()
+
+    def show(self) -> None:
+        self.icon.show()
+
+    def hide(self) -> None:
+        self.icon.hide()
+
+    def dispose(self) -> None:
+        """Release the Qt side now, while the QApplication exists (not at interpreter exit)."""
+        self.icon.hide()
+        self.menu.deleteLater()
+        self.icon.deleteLater()
+        self.deleteLater()
+
+
+__all__ = ["State", "TrayIcon", "tooltip_text"]
