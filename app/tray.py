@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -61,7 +62,13 @@ def run_tray(paths: Paths, name: str, args: argparse.Namespace) -> int:
         exit_code = await _serve(app, paths, name, args)
 
     qasync.run(run())
-    return exit_code
+    # Everything is stopped and saved by now. Skip the interpreter's final teardown: PySide6 (6.12) can abort
+    # there while freeing Qt wrappers after the QApplication ("none_dealloc"), turning a clean quit into a
+    # SIGABRT exit status.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(exit_code)
 
 
 async def _serve(app: Any, paths: Paths, name: str, args: argparse.Namespace) -> int:

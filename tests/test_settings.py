@@ -15,8 +15,11 @@ from app.supervisor.config import LlmLinkConfig
 
 def test_settings_round_trip_with_mode_0600(tmp_path: Path) -> None:
     file = SettingsFile(tmp_path)
-    wanted = Settings(llmlink=LlmLinkConfig(provider="zhipu", model="glm-4-air", port=4242), notifications=False,
-                      models={"zhipu": "glm-4-air"})
+    wanted = Settings(
+        llmlink=LlmLinkConfig(provider="zhipu", model="glm-4-air", port=4242),
+        notifications=False,
+        models={"zhipu": "glm-4-air"},
+    )
     file.save(wanted)
     assert file.load() == wanted
     assert stat.S_IMODE(file.path.stat().st_mode) == 0o600
@@ -27,10 +30,19 @@ def test_a_missing_file_gives_defaults(tmp_path: Path) -> None:
     assert SettingsFile(tmp_path).load() == Settings()
 
 
-@pytest.mark.parametrize("content", [
-    "{not json", "[]", '{"llmlink": {"provider": "no-such"}}', '{"llmlink": {"port": 70000}}',
-    '{"notifications": "yes"}', '{"models": {"zhipu": 4}}', '{"llmlink": {"port": "11435"}}',
-], ids=["syntax", "not-object", "unknown-provider", "bad-port", "bad-bool", "bad-map", "port-as-text"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        "[]",
+        '{"llmlink": {"provider": "no-such"}}',
+        '{"llmlink": {"port": 70000}}',
+        '{"notifications": "yes"}',
+        '{"models": {"zhipu": 4}}',
+        '{"llmlink": {"port": "11435"}}',
+    ],
+    ids=["syntax", "not-object", "unknown-provider", "bad-port", "bad-bool", "bad-map", "port-as-text"],
+)
 def test_a_damaged_file_is_moved_aside_and_defaults_used(
     tmp_path: Path, content: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -44,8 +56,9 @@ def test_a_damaged_file_is_moved_aside_and_defaults_used(
 
 
 def test_unknown_fields_from_a_newer_version_are_ignored(tmp_path: Path) -> None:
-    tmp_path.joinpath("settings.json").write_text(json.dumps(
-        {"version": 9, "future_flag": True, "llmlink": {"provider": "moonshot", "turbo": 1}}))
+    tmp_path.joinpath("settings.json").write_text(
+        json.dumps({"version": 9, "future_flag": True, "llmlink": {"provider": "moonshot", "turbo": 1}})
+    )
     assert SettingsFile(tmp_path).load().llmlink.provider == "moonshot"
 
 
