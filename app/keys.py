@@ -14,10 +14,6 @@ import threading
 from collections.abc import Callable
 from typing import Final, TypeVar
 
-import keyring
-import keyring.backend
-import keyring.errors
-
 from app.errors import AppError, AppErrorException, ErrorCode
 from app.secret import Secret, mask
 
@@ -45,40 +41,47 @@ class KeyStore:
         self.service = service
 
     async def get(self, provider_id: str) -> Secret | None:
-        value: str | None = await _off_thread(self._call, keyring.get_password, provider_id)
-        return Secret(value) if value else None
+        value = await _off_thread(self._call, "get_password", provider_id)
+        return Secret(value) if isinstance(value, str) and value else None
 
     async def set(self, provider_id: str, key: Secret) -> None:
-        await _off_thread(self._call, keyring.set_password, provider_id, key.reveal())
+        await _off_thread(self._call, "set_password", provider_id, key.reveal())
         log.info("stored the %s key (%s) in the keyring", provider_id, mask(key.reveal()))
 
     async def delete(self, provider_id: str) -> None:
-        with contextlib.suppress(keyring.errors.PasswordDeleteError):  # nothing stored: already so
-            await _off_thread(self._call, keyring.delete_password, provider_id)
+        await _off_thread(self._call, "delete_password", provider_id)
 
     async def has(self, provider_id: str) -> bool:
         return await self.get(provider_id) is not None
 
-    def _call(self, func: Callable[..., T], *args: str) -> T:
+    def _call(self, operation: str, *args: str) -> object:
+        # Imported here, in the worker thread: keyring discovers its backends on import (~100 ms), which
+        # would otherwise sit on the path from launch to a running llm-link.
+        import keyring
+        import keyring.errors
+
         backend = keyring.get_keyring()
         if not _is_secure(backend):
             raise AppErrorException(_NO_KEYRING)
         try:
-            return func(self.service, *args)
+            return getattr(keyring, operation)(self.service, *args)
+        except keyring.errors.PasswordDeleteError:
+            return None  # nothing stored: already the wanted outcome
         except keyring.errors.KeyringLocked:
             raise AppErrorException(_LOCKED) from None
         except keyring.errors.NoKeyringError:
             raise AppErrorException(_NO_KEYRING) from None
-        except keyring.errors.PasswordDeleteError:
-            raise
         except keyring.errors.KeyringError as exc:
             # The Secret Service backend raises a bare KeyringError when it cannot unlock the collection.
             if "lock" in str(exc).lower():
                 raise AppErrorException(_LOCKED) from None
-            raise AppErrorException(AppError(
-                ErrorCode.KEYRING_UNAVAILABLE, f"the keyring failed: {type(exc).__name__}",
-                "Check that your keyring service runs, then try again.",
-            )) from None
+            raise AppErrorException(
+                AppError(
+                    ErrorCode.KEYRING_UNAVAILABLE,
+                    f"the keyring failed: {type(exc).__name__}",
+                    "Check that your keyring service runs, then try again.",
+                )
+            ) from None
 
 
 async def _off_thread(func: Callable[..., T], *args: object) -> T:
@@ -107,7 +110,7 @@ async def _off_thread(func: Callable[..., T], *args: object) -> T:
     return await future
 
 
-def _is_secure(backend: keyring.backend.KeyringBackend) -> bool:
+def _is_secure(backend: object) -> bool:
     """Plaintext and "fail" backends do not count: we would rather store nothing than leak a key."""
     module = type(backend).__module__
     if module.startswith(("keyring.backends.fail", "keyrings.alt", "keyring.backends.null")):

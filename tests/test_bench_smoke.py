@@ -35,7 +35,7 @@ async def test_the_benchmarks_run_and_write_their_table(tmp_path: Path) -> None:
     for name in (
         "llm-link cold start (reference)",
         "P1 switch (apply→verified)",
-        "P1b hot switch",
+        "P1b hot switch (apply→verified)",
         "P2 crash → state (child)",
         "P2 crash → state (adopted)",
         "P3 hang → DEGRADED",

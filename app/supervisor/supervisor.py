@@ -37,6 +37,8 @@ log = logging.getLogger("llm_link_tray.supervisor")
 
 READY_FIRST_DELAY: Final = 0.01
 READY_MAX_DELAY: Final = 0.2
+# Gentler than doubling: llm-link answers after ~130 ms, where doubling would wait until 150 ms and beyond.
+READY_GROWTH: Final = 1.5
 PROBE_HTTP_TIMEOUT: Final = 1.0
 
 Progress = Callable[[str], None]
@@ -348,7 +350,7 @@ class Supervisor:
                     return health
                 # Another llm-link answers on our port (two starts raced): not ours to call ready.
             await asyncio.wait({proc.exited}, timeout=min(delay, max(remaining, 0)))
-            delay = min(delay * 2, READY_MAX_DELAY)
+            delay = min(delay * READY_GROWTH, READY_MAX_DELAY)
 
     async def _verify(self, proc: LlmLinkProcess, config: LlmLinkConfig, health: Health) -> Health:
         """The new instance runs what was asked: provider and (when one was named) model."""
