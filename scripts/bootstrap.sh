@@ -21,6 +21,8 @@ DEBIAN_PACKAGES=(
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xfixes0 libxcb-xkb1
   xvfb xauth dbus dbus-bin
+  # the desktop the end-to-end tests drive: XEmbed tray host, notification daemon, Secret Service, screenshots
+  trayer notification-daemon gnome-keyring x11-utils imagemagick desktop-file-utils
 )
 
 ensure_debian_packages() {
