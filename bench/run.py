@@ -157,7 +157,8 @@ async def seed_reference_switch(binary: Path, supervisor_port: int) -> float:
             await asyncio.sleep(0.05)
         started = time.perf_counter()
         update = await client.update(PAIRS[1][0], Secret(KEYS["zhipu"]), model=PAIRS[1][1])
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
         await proc.wait()
         plan = build_launch(
             contract, LaunchRequest(update.provider, supervisor_port, model=update.model, api_key=Secret(KEYS["zhipu"]))
@@ -173,7 +174,8 @@ async def seed_reference_switch(binary: Path, supervisor_port: int) -> float:
                     elapsed = time.perf_counter() - started
                     break
             await asyncio.sleep(0.5)
-    proc.kill()
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
     await proc.wait()
     return elapsed
 

@@ -24,6 +24,11 @@ VERSIONS = tuple((REPO_ROOT / "tests" / "llm-link-versions.txt").read_text().spl
 MODERN, LEGACY = VERSIONS  # 0.7.0 and the newest 0.3.x on crates.io
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
+# Every llm-link this run starts inherits this marker, so the leftover check below counts only our own
+# (another suite running on the same machine is none of our business).
+SESSION_MARKER = ("LLM_LINK_TRAY_TEST_RUN", f"{os.getpid()}-{os.urandom(4).hex()}")
+os.environ[SESSION_MARKER[0]] = SESSION_MARKER[1]
+
 # Without a display (a plain `pytest` outside scripts/run-tests), Qt-only tests render offscreen.
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -108,10 +113,11 @@ def no_llmlink_outlives_the_suite() -> Iterator[None]:
     yield
     builds = str(builds_dir())
     leftovers = []
-    for proc in psutil.process_iter(["pid", "exe", "cmdline", "status"]):
+    for proc in psutil.process_iter(["pid", "exe", "cmdline", "status", "environ"]):
         exe = proc.info["exe"] or ""
+        ours = (proc.info["environ"] or {}).get(SESSION_MARKER[0]) == SESSION_MARKER[1]
         # A zombie has ended; it lingers only until its parent (init, for an orphan) reaps it.
-        if exe.startswith(builds) and proc.info["status"] != psutil.STATUS_ZOMBIE:
+        if exe.startswith(builds) and ours and proc.info["status"] != psutil.STATUS_ZOMBIE:
             leftovers.append(f"{proc.info['pid']}: {' '.join(proc.info['cmdline'] or [])}")
             proc.kill()
     assert not leftovers, f"llm-link processes outlived the test suite: {leftovers}"

@@ -43,6 +43,7 @@ class TrayIcon(QObject):
         super().__init__()
         self.controller = controller
         self.busy = False
+        self._shown_state: State | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.icon = QSystemTrayIcon(self)
         self.menu = QMenu()
@@ -55,6 +56,9 @@ class TrayIcon(QObject):
     # --- rendering --------------------------------------------------------------------------------
 
     def render(self, status: Status) -> None:
+        if status.state is not self._shown_state:
+            self._shown_state = status.state
+            log.info("tray icon: %s", status.state.value)
         self.icon.setIcon(state_icon(status.state))
         self.icon.setToolTip(tooltip_text(status))
         self.actions["status"].setText(status.headline())

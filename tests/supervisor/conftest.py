@@ -16,7 +16,7 @@ from app.supervisor.config import LlmLinkConfig
 from app.supervisor.policy import Policy
 from app.supervisor.state import Status
 from app.supervisor.supervisor import Supervisor
-from tests.conftest import builds_dir
+from tests.conftest import SESSION_MARKER, builds_dir
 from tests.llmlink_harness import free_port
 
 ZHIPU_KEY = "zhipu-test-key-0123456789"
@@ -90,7 +90,8 @@ def llmlink_processes() -> list[psutil.Process]:
     """Every live llm-link started from the test builds."""
     builds = str(builds_dir())
     found = []
-    for proc in psutil.process_iter(["exe", "status"]):
-        if (proc.info["exe"] or "").startswith(builds) and proc.info["status"] != psutil.STATUS_ZOMBIE:
+    for proc in psutil.process_iter(["exe", "status", "environ"]):
+        ours = (proc.info["environ"] or {}).get(SESSION_MARKER[0]) == SESSION_MARKER[1]
+        if (proc.info["exe"] or "").startswith(builds) and ours and proc.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(proc)
     return found

@@ -1,0 +1,262 @@
+"""End to end on a real desktop: Xvfb with an XEmbed tray host (trayer), a real notification daemon watched
+with dbus-monitor, the real app and a real llm-link. Screenshots go to artifacts/ for people to look at."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
+
+from app.supervisor.state import State
+from app.ui.icons import STATE_COLOURS
+from tests.conftest import MODERN, REPO_ROOT, llmlink_build, missing
+from tests.llmlink_harness import free_port
+from tests.test_cli import cli, wait_for_output
+
+ARTIFACTS = REPO_ROOT / "artifacts"
+
+
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    """Poll a condition the desktop offers no event for (a window appearing, a bus name taken)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)  # noqa: sleep-ok - poll interval of a condition wait with a deadline
+
+
+def _require(*tools: str) -> None:
+    if not os.environ.get("DISPLAY"):
+        missing("no X display (scripts/run-tests runs the suite under Xvfb)")
+    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        missing("no D-Bus session bus (scripts/run-tests runs the suite in dbus-run-session)")
+    for tool in tools:
+        if shutil.which(tool) is None and not Path(tool).exists():
+            missing(f"{tool} is not installed")
+
+
+NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
+
+
+def _name_has_owner(name: str) -> bool:
+    out = subprocess.run(
+        [
+            "dbus-send",
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            f"string:{name}",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return "boolean true" in out
+
+
+@pytest.fixture
+def tray_host() -> Iterator[None]:
+    _require("trayer", "xwininfo")
+    proc = subprocess.Popen(
+        [
+            "trayer",
+            "--edge",
+            "bottom",
+            "--align",
+            "right",
+            "--widthtype",
+            "request",
+            "--height",
+            "32",
+            "--transparent",
+            "false",
+            "--tint",
+            "0x202020",
+            "--SetDockType",
+            "true",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_until(
+        lambda: (
+            '"panel"'
+            in subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True, check=False).stdout
+        ),
+        10,
+        "trayer's panel",
+    )
+    yield
+    proc.terminate()
+    proc.wait()
+
+
+@pytest.fixture
+def notification_daemon() -> Iterator[None]:
+    _require(NOTIFICATION_DAEMON, "dbus-send")
+    proc = None
+    if not _name_has_owner("org.freedesktop.Notifications"):
+        proc = subprocess.Popen([NOTIFICATION_DAEMON], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: _name_has_owner("org.freedesktop.Notifications"), 10, "the notification daemon")
+    yield
+    if proc is not None:
+        proc.terminate()
+        proc.wait()
+
+
+class NotifyMonitor:
+    """dbus-monitor watching Notify calls; `wait_for(text)` returns the first call whose strings contain it."""
+
+    def __init__(self) -> None:
+        _require("dbus-monitor")
+        self.calls: list[str] = []  # each Notify call with its arguments, as dbus-monitor prints them
+        self._cond = threading.Condition()
+        self._proc = subprocess.Popen(
+            [
+                "dbus-monitor",
+                "--session",
+                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._proc.stdout is not None
+        self._ready = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self._ready.wait(10):
+            raise AssertionError("dbus-monitor did not start")
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        in_notify = False
+        for line in self._proc.stdout:
+            if "NameAcquired" in line or "NameLost" in line:
+                self._ready.set()  # it is connected and its match rule is in place
+            with self._cond:
+                if line.startswith(("method call", "signal", "method return", "error")):
+                    in_notify = "member=Notify" in line
+                    if in_notify:
+                        self.calls.append(line)
+                elif in_notify:
+                    # A call's arguments arrive line by line; nothing marks its end but the next message.
+                    self.calls[-1] += line
+                self._cond.notify_all()
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for call in self.calls:
+                    if text in call:
+                        return call
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no Notify containing {text!r}; seen: {self.calls}")
+                self._cond.wait(remaining)
+
+    def close(self) -> None:
+        self._proc.terminate()
+        self._proc.wait()
+        assert self._proc.stdout is not None
+        self._proc.stdout.close()
+
+
+def screenshot(name: str) -> QImage:
+    _require("import")
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
+    image = QImage(str(path))
+    assert not image.isNull()
+    return image
+
+
+def tray_pixels_like(image: QImage, colour: QColor, strip: int = 40) -> int:
+    """How many pixels in the bottom strip (trayer's panel) are close to `colour`."""
+    count = 0
+    for y in range(image.height() - strip, image.height()):
+        for x in range(image.width() - 300, image.width()):
+            pixel = image.pixelColor(x, y)
+            if (
+                abs(pixel.red() - colour.red())
+                + abs(pixel.green() - colour.green())
+                + abs(pixel.blue() - colour.blue())
+                < 40
+            ):
+                count += 1
+    return count
+
+
+async def test_tray_turns_green_then_notifies_and_changes_when_llmlink_dies(
+    tray_host: None, notification_daemon: None, tmp_path: Path, qapp: QApplication
+) -> None:
+    monitor = NotifyMonitor()
+    root = tmp_path / "tray"
+    (root / "config").mkdir(parents=True)
+    # No auto-restart here, so the red ERROR icon stays long enough to be photographed.
+    (root / "config" / "settings.json").write_text(
+        json.dumps({"llmlink": {"binary": str(llmlink_build(MODERN)), "port": free_port()}, "auto_restart": False})
+    )
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "--config-dir",
+        str(root),
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        shown = await wait_for_output(proc, "tray shown")
+        assert "tray host available: True" in shown
+        await wait_for_output(proc, "tray icon: RUNNING")
+        assert "Running" in await wait_for_output(proc, "supervising:")
+        green = screenshot("tray-running.png")
+        assert tray_pixels_like(green, STATE_COLOURS[State.RUNNING]) > 20
+
+        _, out, _ = await cli(root, "status", "--json")
+        os.kill(json.loads(out)["pid"], signal.SIGKILL)
+        call = monitor.wait_for("llm-link has a problem")
+        assert "CRASHED" in call and "SIGKILL" in call
+        assert re.search(r'string "restart"\s+string "Restart"', call)  # an action button
+        await wait_for_output(proc, "tray icon: ERROR")
+        red = screenshot("tray-error.png")
+        assert tray_pixels_like(red, STATE_COLOURS[State.ERROR]) > 20
+        assert tray_pixels_like(red, STATE_COLOURS[State.RUNNING]) < 5
+
+        await cli(root, "settings")
+        wait_until(
+            lambda: (
+                "Settings"
+                in subprocess.run(["xwininfo", "-root", "-tree"], capture_output=True, text=True, check=False).stdout
+            ),
+            10,
+            "the settings dialog",
+        )
+        screenshot("settings-dialog.png")
+        await cli(root, "quit")
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        monitor.close()
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
