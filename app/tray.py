@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 from app import cli
@@ -55,6 +56,11 @@ def run_tray(paths: Paths, name: str, args: argparse.Namespace) -> int:
     app.setApplicationName("llm-link-tray")
     app.setDesktopFileName("io.github.llm_link_tray")
     app.setQuitOnLastWindowClosed(False)
+    icon = Path(__file__).resolve().parent.parent / "resources" / "io.github.llm_link_tray.svg"
+    if icon.is_file():
+        from PySide6.QtGui import QIcon
+
+        app.setWindowIcon(QIcon(str(icon)))
     exit_code = 0
 
     async def run() -> None:

@@ -57,6 +57,11 @@ def test_the_shipped_desktop_entry_is_valid_and_matches_the_app_id() -> None:
     _validate(entry)
     assert 'setDesktopFileName("io.github.llm_link_tray")' in (REPO_ROOT / "app" / "tray.py").read_text()
     assert "Icon=io.github.llm_link_tray" in entry.read_text()
+    resources = REPO_ROOT / "resources"
+    assert (resources / "io.github.llm_link_tray.svg").is_file()
+    for size in (16, 22, 24, 32, 48, 64, 128, 256, 512):
+        png = resources / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "io.github.llm_link_tray.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
 
 
 def test_macos_writes_a_launch_agent_that_runs_at_login(tmp_path: Path) -> None:

@@ -210,3 +210,20 @@ async def test_the_logs_never_carry_the_key(
     for path in root.rglob("*.log*"):
         text += path.read_text(errors="replace")
     assert good_key not in text
+
+
+async def test_switch_from_the_cli_uses_the_stored_key_and_ends_on_the_new_provider(
+    tray_with_a_stored_key: tuple[Path, asyncio.subprocess.Process],
+) -> None:
+    root, _ = tray_with_a_stored_key
+    await KeyStore().set("zhipu", Secret("zhipu-cli-key-0123456789"))
+    _, before, _ = await cli(root, "status", "--json")
+    code, out, err = await cli(root, "switch", "zhipu", "glm-4-air")
+    assert code == 0, err
+    assert out.startswith("Running (PID ")
+    _, after, _ = await cli(root, "status", "--json")
+    status = json.loads(after)
+    assert (status["state"], status["provider"], status["model"]) == ("RUNNING", "zhipu", "glm-4-air")
+    assert status["pid"] != json.loads(before)["pid"]
+    code, _, err = await cli(root, "switch", "anthropic")  # no key stored for it
+    assert code == 1 and "KEY_MISSING" in err

@@ -56,3 +56,6 @@ async def test_tray_starts_and_quits_on_sigterm(tmp_path: Path) -> None:
             proc.kill()
             await proc.wait()
     assert proc.returncode == 0, "".join(seen)
+    if not any("tray host available: True" in line for line in seen):
+        # No tray host: supervising goes on, and the user is told once how to get a tray.
+        assert sum("WARNING" in line and "AppIndicator" in line for line in seen) == 1, "".join(seen)

@@ -330,5 +330,5 @@ def render_sheet(path: Path, *, background: str, sizes: tuple[int, ...] = SIZES)
             y += max(p.height() for p in row) + gap
     finally:
         painter.end()
-    if not sheet.save(str(path), b"PNG"):
+    if not sheet.save(str(path)):  # the format follows the suffix
         raise OSError(f"could not write the icon sheet to {path}")
