@@ -26,8 +26,11 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # Every llm-link this run starts inherits this marker, so the leftover check below counts only our own
 # (another suite running on the same machine is none of our business).
-SESSION_MARKER = ("LLM_LINK_TRAY_TEST_RUN", f"{os.getpid()}-{os.urandom(4).hex()}")
-os.environ[SESSION_MARKER[0]] = SESSION_MARKER[1]
+# (setdefault: helper processes that import this module, like a supervisor run on its own, keep the marker)
+SESSION_MARKER = (
+    "LLM_LINK_TRAY_TEST_RUN",
+    os.environ.setdefault("LLM_LINK_TRAY_TEST_RUN", f"{os.getpid()}-{os.urandom(4).hex()}"),
+)
 
 # Without a display (a plain `pytest` outside scripts/run-tests), Qt-only tests render offscreen.
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
