@@ -6,38 +6,16 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
-from app.settings import Settings, SettingsFile
-from app.supervisor.config import LlmLinkConfig
-from tests.conftest import REPO_ROOT
+from tests.app_process import cli, start_app, wait_for_output, write_settings
 from tests.llmlink_harness import free_port
 from tests.supervisor.conftest import llmlink_processes
 
 LaunchTray = Callable[..., Awaitable[asyncio.subprocess.Process]]
-
-
-async def cli(config_dir: Path, *args: str, timeout: float = 60) -> tuple[int, str, str]:
-    """Run `python -m app --config-dir DIR ARGS…` to completion."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "--config-dir",
-        str(config_dir),
-        *args,
-        cwd=REPO_ROOT,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout)
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 @pytest.fixture
@@ -47,19 +25,8 @@ async def launch_tray(tmp_path: Path) -> AsyncIterator[LaunchTray]:
 
     async def launch(binary: Path, config_dir: Path | None = None, **config: object) -> asyncio.subprocess.Process:
         config_dir = config_dir or tmp_path / "tray"
-        llmlink = LlmLinkConfig(**{"binary": str(binary), "port": free_port(), **config})  # type: ignore[arg-type]
-        SettingsFile(config_dir / "config").save(Settings(llmlink=llmlink))
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "app",
-            "--config-dir",
-            str(config_dir),
-            cwd=REPO_ROOT,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        write_settings(config_dir, **{"binary": str(binary), "port": free_port(), **config})
+        proc = await start_app("--config-dir", str(config_dir))
         started.append((proc, config_dir))
         await wait_for_output(proc, "supervising:")
         return proc
@@ -73,24 +40,6 @@ async def launch_tray(tmp_path: Path) -> AsyncIterator[LaunchTray]:
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
-
-
-async def wait_for_output(proc: asyncio.subprocess.Process, text: str, timeout: float = 30) -> str:
-    assert proc.stderr is not None
-    seen: list[str] = []
-
-    async def read() -> str:
-        assert proc.stderr is not None
-        async for raw in proc.stderr:
-            seen.append(raw.decode(errors="replace"))
-            if text in seen[-1]:
-                return seen[-1]
-        raise AssertionError(f"the tray exited before printing {text!r}: {''.join(seen)}")
-
-    try:
-        return await asyncio.wait_for(read(), timeout)
-    except TimeoutError:
-        raise AssertionError(f"no {text!r} within {timeout}s: {''.join(seen)}") from None
 
 
 async def test_status_without_a_running_tray_says_so_and_fails(tmp_path: Path) -> None:

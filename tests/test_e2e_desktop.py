@@ -10,7 +10,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,11 +19,12 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
+from app.settings import Settings
 from app.supervisor.state import State
 from app.ui.icons import STATE_COLOURS
+from tests.app_process import cli, start_app, wait_for_output, write_settings
 from tests.conftest import MODERN, REPO_ROOT, llmlink_build, missing
 from tests.llmlink_harness import free_port
-from tests.test_cli import cli, wait_for_output
 
 ARTIFACTS = REPO_ROOT / "artifacts"
 
@@ -207,24 +207,10 @@ async def test_tray_turns_green_then_notifies_and_changes_when_llmlink_dies(
 ) -> None:
     monitor = NotifyMonitor()
     root = tmp_path / "tray"
-    (root / "config").mkdir(parents=True)
     # No auto-restart here, so the red ERROR icon stays long enough to be photographed.
-    (root / "config" / "settings.json").write_text(
-        json.dumps({"llmlink": {"binary": str(llmlink_build(MODERN)), "port": free_port()}, "auto_restart": False})
-    )
+    write_settings(root, Settings(auto_restart=False), binary=str(llmlink_build(MODERN)), port=free_port())
     env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "--config-dir",
-        str(root),
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_app("--config-dir", str(root), env=env)
     try:
         shown = await wait_for_output(proc, "tray shown")
         assert "tray host available: True" in shown

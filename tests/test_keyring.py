@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,9 +17,9 @@ import pytest
 from app.errors import AppErrorException, ErrorCode
 from app.keys import SERVICE, KeyStore
 from app.secret import Secret
-from tests.conftest import MODERN, REPO_ROOT, llmlink_build, missing
+from tests.app_process import cli, start_app, wait_for_output, write_settings
+from tests.conftest import MODERN, llmlink_build, missing
 from tests.llmlink_harness import free_port
-from tests.test_cli import cli, wait_for_output
 from tests.upstream_stub import UpstreamStub
 
 KEY = "sk-keyring-test-0123456789abcdef"
@@ -62,8 +61,9 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     assert "GNOME_KEYRING_CONTROL" in daemon.stdout or daemon.returncode == 0
     # Something on the way (seen in CI) puts the outer DISPLAY into the bus's activation environment; blank
     # it, so the prompter D-Bus starts cannot open a window that nobody would click.
-    subprocess.run(["dbus-update-activation-environment", "DISPLAY=", "WAYLAND_DISPLAY="], env=env, check=True,
-                   timeout=10)
+    subprocess.run(
+        ["dbus-update-activation-environment", "DISPLAY=", "WAYLAND_DISPLAY="], env=env, check=True, timeout=10
+    )
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     yield env
@@ -134,35 +134,16 @@ async def tray_with_a_stored_key(
     in the keyring only."""
     await KeyStore().set("openai", Secret(good_key))
     root = tmp_path / "tray"
-    (root / "config").mkdir(parents=True)
-    (root / "config" / "settings.json").write_text(
-        json.dumps(
-            {
-                "llmlink": {
-                    "binary": str(llmlink_build(MODERN)),
-                    "port": free_port(),
-                    "provider": "openai",
-                    "model": "stub-gpt-4o",
-                    "base_url": upstream.url,
-                }
-            }
-        )
+    write_settings(
+        root,
+        binary=str(llmlink_build(MODERN)),
+        port=free_port(),
+        provider="openai",
+        model="stub-gpt-4o",
+        base_url=upstream.url,
     )
     env = {**os.environ, **secret_service, "QT_QPA_PLATFORM": "offscreen"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "app",
-        "--config-dir",
-        str(root),
-        "--log-level",
-        "DEBUG",
-        cwd=REPO_ROOT,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await start_app("--config-dir", str(root), "--log-level", "DEBUG", env=env)
     line = await wait_for_output(proc, "supervising:")
     assert "Running" in line, line
     yield root, proc
