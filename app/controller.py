@@ -54,16 +54,22 @@ class Controller:
         self.stored_keys: dict[str, bool] = {p.id: not p.needs_key for p in PROVIDERS}
         self.keys_changed: list[Callable[[], None]] = []  # told when `stored_keys` was re-read
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._keys_requested = False
 
     # --- lifecycle --------------------------------------------------------------------------------
 
     async def open(self) -> Status:
-        """Adopt or start llm-link. Reading which keys are stored runs afterwards, in the background: a
-        keyring can sit behind an unlock prompt, and supervising must not wait for the user to answer it."""
+        """Adopt or start llm-link. Which keys are stored is read later, when the menu first opens
+        (`want_stored_keys`): a keyring can sit behind an unlock prompt, and with Ollama the tray then never
+        loads the keyring stack (~8 MB) nor prompts at login."""
         await self._load_auth_key()
-        status = await self.supervisor.open()
-        self._background(self.refresh_stored_keys())
-        return status
+        return await self.supervisor.open()
+
+    def want_stored_keys(self) -> None:
+        """Read which providers have a key, once, in the background; `keys_changed` tells when it is known."""
+        if not self._keys_requested:
+            self._keys_requested = True
+            self._background(self.refresh_stored_keys())
 
     async def close(self) -> None:
         """Quit: stop llm-link unless the user wants it kept running after quit."""

@@ -39,7 +39,6 @@ class Shell(QObject):
         self.tray.logs_requested.connect(self.show_logs)
         self.notifier.action_invoked.connect(self._on_notice_action)
         controller.supervisor.store.subscribe(self._on_status)
-        controller.keys_changed.append(lambda: self.tray.render(controller.status))
 
     def _on_status(self, status: Status) -> None:
         if status.state is State.STARTING:

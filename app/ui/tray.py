@@ -50,6 +50,8 @@ class TrayIcon(QObject):
         self.actions: dict[str, QAction] = {}
         self._build_menu()
         self.icon.setContextMenu(self.menu)
+        self.menu.aboutToShow.connect(controller.want_stored_keys)
+        controller.keys_changed.append(lambda: self.render(controller.status))
         self.icon.activated.connect(self._on_activated)
         self.render(controller.status)
 

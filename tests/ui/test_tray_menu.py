@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -120,3 +121,19 @@ async def test_clicking_a_provider_switches_to_it(
     assert (controller.status.state, controller.status.provider) == (State.RUNNING, "zhipu")
     assert tray.actions["provider:zhipu"].isChecked()
     assert [p.pid for p in llmlink_processes()] == [controller.status.pid]
+
+
+async def test_stored_keys_are_read_when_the_menu_first_opens(
+    make_controller: MakeController, make_tray: MakeTray
+) -> None:
+    """Not at start-up: a keyring may prompt, and with Ollama the keyring is not needed at all."""
+    controller = await make_controller(None, open=False, keys={"zhipu": "zhipu-key-0123456789"})
+    tray = make_tray(controller)
+    tray.render(Status(State.RUNNING, ALL_OK, pid=1, port=11435, provider="ollama"))
+    assert not tray.actions["provider:zhipu"].isEnabled()  # not known yet
+    read: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    controller.keys_changed.append(lambda: read.done() or read.set_result(None))
+    tray.menu.aboutToShow.emit()
+    await asyncio.wait_for(read, 10)
+    assert tray.actions["provider:zhipu"].isEnabled()
+    assert not tray.actions["provider:openai"].isEnabled()
