@@ -157,16 +157,18 @@ class NotifyMonitor:
                     self.calls[-1] += line
                 self._cond.notify_all()
 
-    def wait_for(self, text: str, timeout: float = 20) -> str:
+    def wait_for(self, *texts: str, timeout: float = 20) -> str:
+        """The first Notify call containing every one of `texts`. Its arguments arrive line by line, so this
+        waits until all of them are there, not just the first."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 for call in self.calls:
-                    if text in call:
+                    if all(text in call for text in texts):
                         return call
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"no Notify containing {text!r}; seen: {self.calls}")
+                    raise AssertionError(f"no Notify containing {texts!r}; seen: {self.calls}")
                 self._cond.wait(remaining)
 
     def close(self) -> None:
@@ -221,8 +223,7 @@ async def test_tray_turns_green_then_notifies_and_changes_when_llmlink_dies(
 
         _, out, _ = await cli(root, "status", "--json")
         os.kill(json.loads(out)["pid"], signal.SIGKILL)
-        call = monitor.wait_for("llm-link has a problem")
-        assert "CRASHED" in call and "SIGKILL" in call
+        call = monitor.wait_for("llm-link has a problem", "CRASHED", "SIGKILL", 'string "View logs"')
         assert re.search(r'string "restart"\s+string "Restart"', call)  # an action button
         await wait_for_output(proc, "tray icon: ERROR")
         red = screenshot("tray-error.png")
