@@ -23,6 +23,8 @@ DEBIAN_PACKAGES=(
   xvfb xauth dbus dbus-bin
   # the desktop the end-to-end tests drive: XEmbed tray host, notification daemon, Secret Service, screenshots
   trayer notification-daemon gnome-keyring x11-utils imagemagick desktop-file-utils
+  # a StatusNotifierItem watcher and host (what Plasma and GNOME's AppIndicator extension speak)
+  haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
 )
 
 ensure_debian_packages() {

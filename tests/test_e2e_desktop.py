@@ -247,3 +247,54 @@ async def test_tray_turns_green_then_notifies_and_changes_when_llmlink_dies(
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+@pytest.fixture
+def sni_host() -> Iterator[None]:
+    """A StatusNotifierItem watcher and host, as KDE Plasma and GNOME's AppIndicator extension provide."""
+    _require("status-notifier-watcher", "gtk-sni-tray-standalone", "dbus-send")
+    if _name_has_owner("org.kde.StatusNotifierWatcher"):
+        missing("another StatusNotifierWatcher already owns the session bus name")
+    watcher = subprocess.Popen(["status-notifier-watcher"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: _name_has_owner("org.kde.StatusNotifierWatcher"), 10, "the SNI watcher")
+    host = subprocess.Popen(["gtk-sni-tray-standalone"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    yield
+    for proc in (host, watcher):
+        proc.terminate()
+        proc.wait()
+
+
+def _registered_items() -> str:
+    return subprocess.run(
+        [
+            "dbus-send",
+            "--session",
+            "--print-reply",
+            "--dest=org.kde.StatusNotifierWatcher",
+            "/StatusNotifierWatcher",
+            "org.freedesktop.DBus.Properties.Get",
+            "string:org.kde.StatusNotifierWatcher",
+            "string:RegisteredStatusNotifierItems",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+
+
+async def test_the_tray_registers_with_a_status_notifier_host(sni_host: None, tmp_path: Path) -> None:
+    root = tmp_path / "tray"
+    write_settings(root, binary=str(llmlink_build(MODERN)), port=free_port())
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    proc = await start_app("--config-dir", str(root), env=env)
+    try:
+        assert "tray host available: True" in await wait_for_output(proc, "tray shown")
+        assert "Running" in await wait_for_output(proc, "supervising:")
+        wait_until(lambda: 'string ":' in _registered_items(), 10, "the tray's item registered with the watcher")
+        screenshot("tray-sni.png")
+        await cli(root, "quit")
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
