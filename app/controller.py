@@ -16,7 +16,7 @@ from typing import Any
 
 from app.autostart import Autostart
 from app.autostart import for_this_platform as autostart_for_this_platform
-from app.errors import AppError, AppErrorException, ErrorCode
+from app.errors import AppErrorException
 from app.keys import AUTH_KEY_ENTRY, KeyStore
 from app.paths import Paths
 from app.providers import PROVIDERS, provider
@@ -196,20 +196,20 @@ class Controller:
     async def handle_command(self, command: str, args: list[str]) -> dict[str, Any]:
         """A command from another `llm-link-tray` process; the answer is sent back as JSON."""
         if command == "status":
-            return self._answer(True, self.status.headline())
+            return self.answer(True, self.status.headline())
         if command in ("start", "stop", "restart"):
             status = await getattr(self, command)()
             ok = status.error is None or command == "stop"
-            return self._answer(ok, status.headline() if ok else str(status.error))
+            return self.answer(ok, status.headline() if ok else str(status.error))
         if command == "switch":
             if not args:
-                return self._answer(False, "usage: llm-link-tray switch PROVIDER [MODEL]", exit_code=2)
+                return self.answer(False, "usage: llm-link-tray switch PROVIDER [MODEL]", exit_code=2)
             result = await self.switch(args[0], args[1] if len(args) > 1 else None)
-            return self._answer(result.ok, result.status.headline() if result.ok else str(result.error))
+            return self.answer(result.ok, result.status.headline() if result.ok else str(result.error))
         if command == "quit":
             self.quit_requested.set()
-            return self._answer(True, "quitting")
-        return self._answer(False, f"unknown command {command!r}", exit_code=2)
+            return self.answer(True, "quitting")
+        return self.answer(False, f"unknown command {command!r}", exit_code=2)
 
     @property
     def status(self) -> Status:
@@ -236,7 +236,7 @@ class Controller:
             "log_file": str(self.supervisor.log_path),
         }
 
-    def _answer(self, ok: bool, message: str, *, exit_code: int | None = None) -> dict[str, Any]:
+    def answer(self, ok: bool, message: str, *, exit_code: int | None = None) -> dict[str, Any]:
         return {
             "ok": ok,
             "message": message,
@@ -267,10 +267,3 @@ class Controller:
         self.supervisor.policy = replace(
             self.supervisor.policy, auto_restart=settings.auto_restart, poll_enabled=settings.auto_refresh
         )
-
-
-def error_text(error: AppError | None) -> str:
-    return "" if error is None else f"{error.code}: {error.message}\n{error.suggestion}"
-
-
-__all__ = ["Controller", "ErrorCode", "error_text"]

@@ -90,7 +90,7 @@ async def _serve(app: Any, paths: Paths, name: str, args: argparse.Namespace) ->
     async def handle(command: str, command_args: list[str]) -> dict[str, Any]:
         if command in ("show", "settings"):
             shell.show_settings()
-            return controller._answer(True, "settings opened")
+            return controller.answer(True, "settings opened")
         return await controller.handle_command(command, command_args)
 
     server = InstanceServer(name, handle)

@@ -95,16 +95,13 @@ def pct(values: list[float], q: float) -> float:
 
 async def cold_start(binary: Path, runs: int) -> list[float]:
     """llm-link's own cold start: spawn → first 200 from /api/health, polled as fast as the loop allows."""
-    contract = await detect_contract(binary)
+    await detect_contract(binary)  # --help once, outside the timing
     times = []
     for _ in range(runs):
         port = free_port()
-        plan = build_launch(contract, LaunchRequest("zhipu", port, model="glm-4-air", api_key=Secret(KEYS["zhipu"])))
         async with httpx.AsyncClient(trust_env=False) as http:
             started = time.perf_counter()
-            proc = await asyncio.create_subprocess_exec(
-                str(binary), *plan.argv, env=dict(plan.env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
+            proc = await spawn_llmlink(binary, port, *PAIRS[0])
             while True:
                 with contextlib.suppress(httpx.HTTPError):
                     if (await http.get(f"http://127.0.0.1:{port}/api/health", timeout=1)).status_code == 200:
@@ -116,21 +113,30 @@ async def cold_start(binary: Path, runs: int) -> list[float]:
     return times
 
 
-async def llmlink_own_swap(binary: Path, runs: int) -> float:
-    """What llm-link itself takes for `/api/config/switch-provider` (it rebuilds its service in place)."""
+async def spawn_llmlink(binary: Path, port: int, provider: str, model: str) -> asyncio.subprocess.Process:
+    """A bare llm-link through the launch contract (no supervisor), output discarded."""
     contract = await detect_contract(binary)
-    port = free_port()
-    plan = build_launch(contract, LaunchRequest("zhipu", port, model="glm-4-air", api_key=Secret(KEYS["zhipu"])))
-    proc = await asyncio.create_subprocess_exec(
+    plan = build_launch(contract, LaunchRequest(provider, port, model=model, api_key=Secret(KEYS[provider])))
+    return await asyncio.create_subprocess_exec(
         str(binary), *plan.argv, env=dict(plan.env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
+
+
+async def until_answers(client: LlmLinkClient, tries: int = 200) -> None:
+    for _ in range(tries):
+        with contextlib.suppress(LlmLinkError):
+            await client.health()
+            return
+        await asyncio.sleep(0.01)
+
+
+async def llmlink_own_swap(binary: Path, runs: int) -> float:
+    """What llm-link itself takes for `/api/config/switch-provider` (it rebuilds its service in place)."""
+    port = free_port()
+    proc = await spawn_llmlink(binary, port, "zhipu", "glm-4-air")
     times = []
     async with LlmLinkClient(f"http://127.0.0.1:{port}") as client:
-        for _ in range(200):
-            with contextlib.suppress(LlmLinkError):
-                await client.health()
-                break
-            await asyncio.sleep(0.01)
+        await until_answers(client)
         for i in range(max(runs, 3)):
             started = time.perf_counter()
             await client.switch_provider("zhipu", model=PAIRS[i % 2][1], api_key=Secret(KEYS["zhipu"]))
@@ -143,29 +149,15 @@ async def llmlink_own_swap(binary: Path, runs: int) -> float:
 async def seed_reference_switch(binary: Path, supervisor_port: int) -> float:
     """The seed's client on the same work: update → kill → start → poll every 500 ms (20 tries) until the
     instance id changes and the provider matches."""
-    contract = await detect_contract(binary)
-    provider, model = PAIRS[0]
-    plan = build_launch(contract, LaunchRequest(provider, supervisor_port, model=model, api_key=Secret(KEYS[provider])))
-    proc = await asyncio.create_subprocess_exec(
-        str(binary), *plan.argv, env=dict(plan.env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    proc = await spawn_llmlink(binary, supervisor_port, *PAIRS[0])
     async with LlmLinkClient(f"http://127.0.0.1:{supervisor_port}") as client:
-        for _ in range(100):
-            with contextlib.suppress(LlmLinkError):
-                await client.health()
-                break
-            await asyncio.sleep(0.05)
+        await until_answers(client, tries=500)
         started = time.perf_counter()
         update = await client.update(PAIRS[1][0], Secret(KEYS["zhipu"]), model=PAIRS[1][1])
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
         await proc.wait()
-        plan = build_launch(
-            contract, LaunchRequest(update.provider, supervisor_port, model=update.model, api_key=Secret(KEYS["zhipu"]))
-        )
-        proc = await asyncio.create_subprocess_exec(
-            str(binary), *plan.argv, env=dict(plan.env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        proc = await spawn_llmlink(binary, supervisor_port, update.provider, update.model)
         elapsed = float("nan")
         for _ in range(20):
             with contextlib.suppress(LlmLinkError):
