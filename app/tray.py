@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from pathlib import Path
@@ -68,13 +67,9 @@ def run_tray(paths: Paths, name: str, args: argparse.Namespace) -> int:
         exit_code = await _serve(app, paths, name, args)
 
     qasync.run(run())
-    # Everything is stopped and saved by now. Skip the interpreter's final teardown: PySide6 (6.12) can abort
-    # there while freeing Qt wrappers after the QApplication ("none_dealloc"), turning a clean quit into a
-    # SIGABRT exit status.
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(exit_code)
+    # No os._exit here: the abort at teardown that once made it look necessary was PySide6 6.12.0's None leak
+    # (pinned out in pyproject.toml; tests/test_qt_runtime.py fails if an installed PySide6 leaks again).
+    return exit_code
 
 
 async def _serve(app: Any, paths: Paths, name: str, args: argparse.Namespace) -> int:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -159,21 +158,3 @@ def ollama_port_free() -> None:
 @pytest.fixture
 def good_key() -> str:
     return GOOD_KEY
-
-
-_exit_status = 0
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    global _exit_status
-    _exit_status = int(exitstatus)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """End the process without the interpreter's final teardown. PySide6 (6.12) can abort there, freeing Qt
-    wrappers in an arbitrary order after the QApplication ("none_dealloc: deallocating None"), which
-    would turn a green run red. Every fixture has cleaned up by now; the report is printed."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(_exit_status)
