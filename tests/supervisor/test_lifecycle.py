@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -153,11 +154,17 @@ async def test_a_process_that_ignores_sigterm_is_killed_after_the_grace(tmp_path
     from app.supervisor.output_log import OutputLog
     from app.supervisor.process import spawn
 
+    # The script says "ready" through a FIFO only once its trap is set: a SIGTERM sent before that would end it
+    # at once (this test failed 4 runs in 30 when it did not wait for the trap).
+    ready = tmp_path / "ready"
+    os.mkfifo(ready)
     stubborn = tmp_path / "stubborn"
-    stubborn.write_text("#!/bin/sh\ntrap '' TERM\necho ready\nwhile :; do sleep 1; done\n")
+    stubborn.write_text(f"#!/bin/sh\ntrap '' TERM\necho ready > '{ready}'\nwhile :; do sleep 1; done\n")
     stubborn.chmod(0o755)
     output = OutputLog(tmp_path / "out.log")
     proc = await spawn(stubborn, LaunchPlan((), {"PATH": os.environ["PATH"]}, None, "127.0.0.1", 1), output)
+    # Opening a FIFO for reading blocks until the writer opens it: a wait on the event, not a sleep.
+    assert await asyncio.wait_for(asyncio.to_thread(ready.read_text), 10) == "ready\n"
     started = time.monotonic()
     outcome = await proc.stop(grace=0.5)
     output.close()
