@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
+import pytest
+
 from app import __version__
-from tests.app_process import PIPE, start_app
+from app.paths import Paths
+from tests.app_process import PIPE, app_env, cli, own_display, start_app, wait_for_output, write_settings
+from tests.llmlink_harness import free_port
 
 
 async def _run(*args: str, env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
@@ -50,3 +58,86 @@ async def test_tray_starts_and_quits_on_sigterm(tmp_path: Path) -> None:
     if not any("tray host available: True" in line for line in seen):
         # No tray host: supervising goes on, and the user is told once how to get a tray.
         assert sum("WARNING" in line and "AppIndicator" in line for line in seen) == 1, "".join(seen)
+
+
+# --- the session ends under the tray ------------------------------------------------------------------------
+
+
+async def _tray_until_supervising(config_dir: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, int]:
+    """A tray that supervises a RUNNING llm-link; (the tray, llm-link's pid)."""
+    tray = await start_app("--config-dir", str(config_dir), env=env)
+    try:
+        await wait_for_output(tray, "supervising:")
+        code, out, err = await cli(config_dir, "status", "--json", env=env)
+        status = json.loads(out)
+        assert (code, status["state"]) == (0, "RUNNING"), err
+    except BaseException:
+        tray.kill()
+        await tray.wait()
+        raise
+    return tray, status["pid"]
+
+
+async def _ends_leaving_llmlink(tray: asyncio.subprocess.Process, pid: int, config_dir: Path, why: str) -> None:
+    """The tray exits 0 with one line saying `why` and no traceback; llm-link runs on with its PID file."""
+    assert tray.stderr is not None
+    try:
+        rest = (await asyncio.wait_for(tray.stderr.read(), 30)).decode(errors="replace")
+        await asyncio.wait_for(tray.wait(), 30)
+    finally:
+        if tray.returncode is None:
+            tray.kill()
+            await tray.wait()
+    assert tray.returncode == 0, rest
+    assert "Traceback" not in rest, rest
+    ours = [line for line in rest.splitlines() if "llm_link_tray.tray:" in line]
+    assert len(ours) == 1 and why in ours[0] and f"llm-link (pid {pid}) keeps running" in ours[0], rest
+    assert psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    assert json.loads(Paths.under(config_dir).pid_file.read_text())["pid"] == pid
+
+
+async def _next_tray_adopts(config_dir: Path, pid: int, env: dict[str, str]) -> None:
+    again, adopted = await _tray_until_supervising(config_dir, env)
+    try:
+        assert adopted == pid
+    finally:
+        await cli(config_dir, "quit", env=env)  # stops llm-link
+        await asyncio.wait_for(again.wait(), 30)
+
+
+@pytest.fixture
+def leftover_llmlink() -> Iterator[list[int]]:
+    """Pids to kill if a test fails while its llm-link runs without a tray."""
+    pids: list[int] = []
+    yield pids
+    for pid in pids:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            psutil.Process(pid).kill()
+
+
+async def test_sighup_leaves_llmlink_running_for_the_next_tray(
+    modern_binary: Path, tmp_path: Path, leftover_llmlink: list[int]
+) -> None:
+    config_dir = tmp_path / "tray"
+    write_settings(config_dir, binary=str(modern_binary), port=free_port())
+    env = app_env(tmp_path / "run", QT_QPA_PLATFORM="offscreen", DISPLAY="", DBUS_SESSION_BUS_ADDRESS="")
+    tray, pid = await _tray_until_supervising(config_dir, env)
+    leftover_llmlink.append(pid)
+    tray.send_signal(signal.SIGHUP)
+    await _ends_leaving_llmlink(tray, pid, config_dir, "SIGHUP")
+    await _next_tray_adopts(config_dir, pid, env)
+
+
+async def test_losing_the_display_leaves_llmlink_running_for_the_next_tray(
+    modern_binary: Path, tmp_path: Path, leftover_llmlink: list[int]
+) -> None:
+    config_dir = tmp_path / "tray"
+    write_settings(config_dir, binary=str(modern_binary), port=free_port())
+    env = app_env(tmp_path / "run", QT_QPA_PLATFORM="xcb", DBUS_SESSION_BUS_ADDRESS="", WAYLAND_DISPLAY="")
+    async with own_display() as first:
+        tray, pid = await _tray_until_supervising(config_dir, {**env, "DISPLAY": first.display})
+        leftover_llmlink.append(pid)
+        await first.kill()
+        await _ends_leaving_llmlink(tray, pid, config_dir, "the display connection was lost")
+    async with own_display() as second:
+        await _next_tray_adopts(config_dir, pid, {**env, "DISPLAY": second.display})
