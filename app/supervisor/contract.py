@@ -26,10 +26,12 @@ same way, through `update-key` after start. `OLLAMA_BASE_URL` is set for ollama 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import os
 import re
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -40,6 +42,7 @@ from urllib.parse import urlsplit
 from app.errors import AppError, AppErrorException, ErrorCode
 from app.providers import OLLAMA_DEFAULT_BASE_URL, PROVIDERS, Provider, provider
 from app.secret import Secret
+from app.supervisor.pipe import PipeReader, open_pipe
 
 log = logging.getLogger("llm_link_tray.supervisor.contract")
 
@@ -47,6 +50,7 @@ LOOPBACK_HOST: Final = "127.0.0.1"
 # What modern llm-link gets as `--api-key` so the real key never enters argv.
 KEY_PLACEHOLDER: Final = "llm-link-tray-key-pending"
 HELP_TIMEOUT: Final = 5.0
+HELP_MAX_BYTES: Final = 1 << 20  # llm-link's help is ~5 KB; more is kept out of memory, not waited for
 
 # The editor-facing API each app mode needs. `--app zed` alone enables none of them, and with
 # `--protocols` the protocol list replaces the app's own config, so we always pass it.
@@ -140,16 +144,17 @@ def parse_help(text: str) -> Contract | None:
     return Contract(kind, modes)
 
 
-async def detect_contract(binary: Path) -> Contract:
+async def detect_contract(binary: Path, *, timeout: float | None = None) -> Contract:
     """Run `binary --help` once per (path, mtime, size) and read the contract from it.
 
+    `timeout` (default `HELP_TIMEOUT`) bounds the whole run, including anything the program started.
     Raises AppErrorException(EXE_NOT_LLM_LINK) when the program is not a llm-link we know.
     """
     stat = binary.stat()
     key = (str(binary.resolve()), stat.st_mtime_ns, stat.st_size)
     if key in _cache:
         return _cache[key]
-    help_text = await _run_help(binary)
+    help_text = await _run_help(binary, HELP_TIMEOUT if timeout is None else timeout)
     contract = parse_help(help_text)
     if contract is None:
         raise AppErrorException(
@@ -164,30 +169,51 @@ async def detect_contract(binary: Path) -> Contract:
     return contract
 
 
-async def _run_help(binary: Path) -> str:
-    not_llm_link = AppError(
-        ErrorCode.EXE_NOT_LLM_LINK,
-        f"{binary} did not answer `--help` like llm-link",
-        "Point Settings → Binary at llm-link (install it with `cargo install llm-link`).",
-    )
+async def _run_help(binary: Path, timeout: float) -> str:
+    """`binary --help`'s output. It runs in a session of its own, so a timeout kills everything it started;
+    its output comes through a pipe of ours, so a child that inherited the pipe cannot keep us reading."""
+    suggestion = "Point Settings → Binary at llm-link (install it with `cargo install llm-link`)."
+    output = bytearray()
+    read_end, write_end = open_pipe()
     try:
         proc = await asyncio.create_subprocess_exec(
             str(binary),
             "--help",
             stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
+            stdout=write_end,
             stderr=asyncio.subprocess.STDOUT,
             env={**os.environ, "LANG": "C", "NO_COLOR": "1"},
+            start_new_session=True,
         )
     except OSError as exc:
-        raise AppErrorException(not_llm_link) from exc
+        os.close(read_end)
+        raise AppErrorException(
+            AppError(ErrorCode.EXE_NOT_LLM_LINK, f"{binary} did not answer `--help` like llm-link", suggestion)
+        ) from exc
+    finally:
+        os.close(write_end)
+    reader = PipeReader(read_end, lambda chunk: output.extend(chunk[: HELP_MAX_BYTES - len(output)]))
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), HELP_TIMEOUT)
-    except TimeoutError as exc:
-        proc.kill()
-        await proc.wait()
-        raise AppErrorException(not_llm_link) from exc
-    return out.decode("utf-8", "replace")
+        try:
+            await asyncio.wait_for(proc.wait(), timeout)
+        except BaseException as exc:  # the timeout, or our caller gave up (a quit): nothing of it may stay
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # its whole group: a child it forked would outlive it
+            if not isinstance(exc, TimeoutError):
+                raise
+            # Reaps the program only; no pipe end is asyncio's, so nothing here waits for an EOF.
+            await proc.wait()
+            raise AppErrorException(
+                AppError(
+                    ErrorCode.EXE_NOT_LLM_LINK,
+                    f"{binary} did not finish `--help` within {timeout:g}s: it is not a llm-link we know",
+                    suggestion,
+                )
+            ) from None
+        reader.drain()  # it has exited: all it wrote is in the pipe
+    finally:
+        reader.close()
+    return output.decode("utf-8", "replace")
 
 
 # --- building argv + env --------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """One llm-link process: spawned by us or adopted from an earlier run, and how it ended.
 
 A spawned child runs in its own session (so a stop reaches everything it started) and its exit is seen at
-once by awaiting it. An adopted process is watched through a pidfd on Linux, a short psutil poll elsewhere.
-Either way the result is an `Exit`, which says whether the stop was ours: a stop we asked for is never a
-crash.
+once through asyncio's child watcher. Its output goes through a pipe of our own (see `pipe`): reading it
+never decides when the child has exited, so a wedged or blocked reader cannot hide a crash. An adopted
+process is watched through a pidfd on Linux, a short psutil poll elsewhere. Either way the result is an
+`Exit`, which says whether the stop was ours: a stop we asked for is never a crash.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import psutil
 
 from app.supervisor.contract import LaunchPlan
 from app.supervisor.output_log import OutputLog
+from app.supervisor.pipe import PipeReader, open_pipe
 
 log = logging.getLogger("llm_link_tray.supervisor.process")
 
@@ -61,8 +63,9 @@ class LlmLinkProcess:
         self.output = output
         self.exited: asyncio.Future[Exit] = asyncio.get_running_loop().create_future()
         self._stop_requested = False
-        self._watcher: asyncio.Task[None] | None = None  # the pump of a child, the poll of an adopted one
+        self._watcher: asyncio.Task[None] | None = None  # the exit watch of a child, the poll of an adopted one
         self._pidfd: int | None = None
+        self._reader: PipeReader | None = None  # a child's output
 
     @property
     def running(self) -> bool:
@@ -91,6 +94,9 @@ class LlmLinkProcess:
         if self._watcher is not None:
             self._watcher.cancel()
             await asyncio.gather(self._watcher, return_exceptions=True)
+        if self._reader is not None:
+            # What quitting the tray does anyway: llm-link's later output has nowhere to go.
+            self._reader.close()
 
     def _signal(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -115,29 +121,42 @@ class LlmLinkProcess:
 
 async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkProcess:
     """Start llm-link per `plan`; its output streams into `output` until it exits."""
-    proc = await asyncio.create_subprocess_exec(
-        str(binary),
-        *plan.argv,
-        env=dict(plan.env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
-    )
+    read_end, write_end = open_pipe()
+    try:
+        proc = await asyncio.create_subprocess_exec(
+            str(binary),
+            *plan.argv,
+            env=dict(plan.env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except BaseException:
+        os.close(read_end)
+        raise
+    finally:
+        os.close(write_end)  # the child has its copy; ours would keep the pipe from ever ending
     try:
         create_time = psutil.Process(proc.pid).create_time()
     except psutil.Error:
         create_time = time.time()  # it is already gone; the exit below says so
     child = LlmLinkProcess(proc.pid, create_time, output)
     output.note(f"started {binary.name} (pid {proc.pid}) {' '.join(_masked_argv(plan.argv))}")
+    reader = child._reader = PipeReader(read_end, output.feed)
 
-    async def pump() -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            output.write(raw.decode("utf-8", "replace"))
-        child._finish(await proc.wait())
+    async def watch_exit() -> None:
+        # asyncio manages none of this child's pipes, so wait() returns at its exit, whatever the pipe does.
+        returncode = await proc.wait()
+        try:
+            # Everything it wrote is in the pipe by now: take it, so the exit carries its last words.
+            reader.drain()
+            output.finish()
+        finally:
+            reader.close()
+            child._finish(returncode)  # whatever became of the output, the exit is reported
 
-    child._watcher = asyncio.create_task(pump(), name=f"llm-link-{proc.pid}")
+    child._watcher = asyncio.create_task(watch_exit(), name=f"llm-link-{proc.pid}")
     return child
 
 

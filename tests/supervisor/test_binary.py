@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.errors import ErrorCode
@@ -57,6 +60,38 @@ async def test_a_program_that_is_not_llm_link_is_named_so(
     check = await check_binary(path)
     assert (check.exists, check.executable, check.is_valid) == (True, True, False)
     assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_LLM_LINK
+
+
+async def test_a_help_that_hangs_holding_a_child_is_killed_with_the_child_at_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 9, item 7: the child kept the output pipe open, so the check waited for it (100 s), then orphaned it."""
+    monkeypatch.setattr("app.supervisor.contract.HELP_TIMEOUT", 1.0)
+    child_pid = tmp_path / "child.pid"
+    path = tmp_path / "llm-link"
+    path.write_text(f"#!/bin/sh\nsleep 1000 &\necho $! > {child_pid}\nsleep 1000\n")
+    path.chmod(0o755)
+    started = time.monotonic()
+    # The bound only keeps a regression from hanging the run; the answer must come at the 1 s timeout.
+    check = await asyncio.wait_for(check_binary(path), 10)
+    assert time.monotonic() - started < 3
+    assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_LLM_LINK
+    assert "did not finish `--help` within 1s" in check.error.message
+    assert _gone(int(child_pid.read_text()), within=2.0)
+
+
+def _gone(pid: int, within: float) -> bool:
+    """The process ended (a zombie has ended too: only its parent, init here, has yet to reap it)."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)  # polling a condition: the kernel offers no event for a non-child's exit
 
 
 def test_candidates_come_in_the_documented_order(tmp_path: Path) -> None:
