@@ -7,16 +7,19 @@ channel) all call these coroutines, and the tray renders what the supervisor pub
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
+import os
 import secrets
+import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from app.autostart import Autostart
 from app.autostart import for_this_platform as autostart_for_this_platform
-from app.errors import AppErrorException
+from app.errors import AppError, AppErrorException, ErrorCode
 from app.keys import AUTH_KEY_ENTRY, KeyStore
 from app.paths import Paths
 from app.providers import PROVIDERS, provider
@@ -25,10 +28,18 @@ from app.settings import Settings, SettingsFile
 from app.supervisor.contract import APP_PROTOCOLS
 from app.supervisor.installer import InstallResult, cargo_install
 from app.supervisor.policy import Policy
-from app.supervisor.state import Status
+from app.supervisor.state import State, Status
 from app.supervisor.supervisor import Progress, Supervisor, SwitchResult
 
 log = logging.getLogger("llm_link_tray.controller")
+
+# How long a command from the CLI waits for a locked keyring before it answers KEYRING_LOCKED. The tray's own
+# lookups wait as long as the unlock prompt stays open: the user may be about to answer it.
+CLI_KEY_WAIT: Final = 20.0
+# The bound for key lookups made on behalf of the command being handled (None: the tray's own, unbounded).
+# A context variable, so it reaches the supervisor's lookup through the intent without a parameter on every
+# intent; tasks started meanwhile (an automatic restart) inherit it.
+_KEY_WAIT_LIMIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("key_wait_limit", default=None)
 
 
 class Controller:
@@ -39,8 +50,10 @@ class Controller:
         keys: KeyStore | None = None,
         policy: Policy | None = None,
         autostart: Autostart | None = None,
+        cli_key_wait: float = CLI_KEY_WAIT,
     ) -> None:
         self.paths = paths
+        self.cli_key_wait = cli_key_wait
         self.keys = keys or KeyStore()
         self.autostart = autostart or autostart_for_this_platform()
         self._settings_file = SettingsFile(paths.config_dir)
@@ -55,13 +68,30 @@ class Controller:
         self.keys_changed: list[Callable[[], None]] = []  # told when `stored_keys` was re-read
         self._tasks: set[asyncio.Task[Any]] = set()
         self._keys_requested = False
+        # Set to end every key lookup waiting on the keyring's unlock prompt; a new one per round of waits.
+        self._stop_waiting: asyncio.Future[None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------
 
     async def open(self) -> Status:
         """Adopt or start llm-link. Which keys are stored is read later, when the menu first opens
         (`want_stored_keys`): a keyring can sit behind an unlock prompt, and with Ollama the tray then never
-        loads the keyring stack (~8 MB) nor prompts at login."""
+        loads the keyring stack (~8 MB) nor prompts at login.
+
+        A start with a cloud provider can wait on that prompt for as long as nobody answers it; a quit
+        meanwhile ends the wait, so this returns and the quit goes ahead."""
+        opening = asyncio.ensure_future(self._open())
+        quitting = asyncio.ensure_future(self.quit_requested.wait())
+        try:
+            await asyncio.wait({opening, quitting}, return_when=asyncio.FIRST_COMPLETED)
+            if not opening.done():
+                self._stop_key_waits()
+            return await opening
+        finally:
+            quitting.cancel()
+            opening.cancel()  # only when we were cancelled ourselves; a no-op once it is done
+
+    async def _open(self) -> Status:
         await self._load_auth_key()
         return await self.supervisor.open()
 
@@ -73,20 +103,27 @@ class Controller:
 
     async def close(self) -> None:
         """Quit: stop llm-link unless the user wants it kept running after quit."""
+        self._stop_key_waits()  # a start or switch waiting on the unlock prompt would hold the supervisor
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.supervisor.close(stop_llmlink=not self.settings.keep_llmlink_after_quit)
 
     # --- intents ----------------------------------------------------------------------------------
+    # Each intent first ends key lookups that wait on the keyring's unlock prompt: the start or switch
+    # waiting holds the supervisor, and the new intent would otherwise queue behind it for as long as nobody
+    # answers the prompt. The superseded one fails with KEYRING_LOCKED; the prompt stays open.
 
     async def start(self) -> Status:
+        self._stop_key_waits()
         return await self.supervisor.start()
 
     async def stop(self) -> Status:
+        self._stop_key_waits()
         return await self.supervisor.stop()
 
     async def restart(self) -> Status:
+        self._stop_key_waits()
         return await self.supervisor.restart()
 
     async def switch(
@@ -102,6 +139,7 @@ class Controller:
         model = model or self.settings.models.get(provider_id)
         if base_url is None:
             base_url = self.settings.base_urls.get(provider_id)
+        self._stop_key_waits()
         result = await self.supervisor.switch(provider_id, model, api_key=api_key, base_url=base_url, progress=progress)
         if result.ok:
             self.save(self.settings.remember(self.supervisor.config))
@@ -124,6 +162,7 @@ class Controller:
             self.supervisor.config.log_level,
         )
         self._apply_policy(settings)
+        self._stop_key_waits()
         if launch_changed:
             # Port, app mode or binary: a new launch, not a provider switch; stop the old one first.
             await self.supervisor.stop()
@@ -137,7 +176,9 @@ class Controller:
             wanted.provider, wanted.model, api_key=key, base_url=wanted.base_url, progress=progress
         )
         if result.ok:
-            self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
+            failed = self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
+            if failed is not None:
+                raise AppErrorException(failed)  # it runs, but will not after a restart: the dialog says so
         return result
 
     async def install_llmlink(self, on_line: Callable[[str], None], *, root: Path | None = None) -> InstallResult:
@@ -163,10 +204,17 @@ class Controller:
             self.autostart.disable()
         self.save(replace(self.settings, autostart=enabled))
 
-    def save(self, settings: Settings) -> None:
+    def save(self, settings: Settings) -> AppError | None:
+        """Use `settings` now and write them; what kept them from the disk is logged and returned (they still
+        apply until quit), never raised: a menu toggle must not fail because of a settings file."""
         self.settings = settings
         self._apply_policy(settings)
-        self._settings_file.save(settings)
+        try:
+            self._settings_file.save(settings)
+        except AppErrorException as exc:
+            log.warning("%s", exc.error)
+            return exc.error
+        return None
 
     async def refresh_stored_keys(self) -> dict[str, bool]:
         """Which providers have a key (for the menu's icons). A keyring problem reads as "no key"."""
@@ -194,9 +242,17 @@ class Controller:
     # --- the single-instance channel ---------------------------------------------------------------
 
     async def handle_command(self, command: str, args: list[str]) -> dict[str, Any]:
-        """A command from another `llm-link-tray` process; the answer is sent back as JSON."""
+        """A command from another `llm-link-tray` process; the answer is sent back as JSON. Key lookups for it
+        wait at most `cli_key_wait` seconds for a locked keyring: the caller is a person at a terminal."""
+        bound = _KEY_WAIT_LIMIT.set(self.cli_key_wait)
+        try:
+            return await self._handle_command(command, args)
+        finally:
+            _KEY_WAIT_LIMIT.reset(bound)
+
+    async def _handle_command(self, command: str, args: list[str]) -> dict[str, Any]:
         if command == "status":
-            return self.answer(True, self.status.headline())
+            return self.answer(True, status_text(self.status))
         if command in ("start", "stop", "restart"):
             status = await getattr(self, command)()
             ok = status.error is None or command == "stop"
@@ -226,14 +282,14 @@ class Controller:
             "model": status.model,
             "since": status.since,
             "health": {k: v for k, v in asdict(status.details).items() if k != "checked_at"},
-            "error": None
-            if status.error is None
-            else {
-                "code": status.error.code.value,
-                "message": status.error.message,
-                "suggestion": status.error.suggestion,
-            },
+            "error": None if status.error is None else _error_json(status.error),
+            # A failed intent beside a running instance (not the state's cause); `at` is a Unix timestamp.
+            "last_failure": None
+            if status.last_failure is None
+            else {**_error_json(status.last_failure.error), "at": status.last_failure.at},
+            "waiting": status.waiting,
             "log_file": str(self.supervisor.log_path),
+            "tray": _tray_diagnostics(),
         }
 
     def answer(self, ok: bool, message: str, *, exit_code: int | None = None) -> dict[str, Any]:
@@ -247,14 +303,46 @@ class Controller:
     # --- helpers ----------------------------------------------------------------------------------
 
     async def _key_for(self, provider_id: str) -> Secret | None:
-        return await self.keys.get(provider_id)
+        """The supervisor's key lookup."""
+        return await self._lookup(provider_id)
+
+    async def _lookup(self, entry: str) -> Secret | None:
+        """A keyring read, which waits while the keyring's unlock prompt is open. It gives up, with
+        KEYRING_LOCKED, after `cli_key_wait` seconds for a CLI command and at once on `_stop_key_waits`; the
+        read itself goes on in its thread (the prompt stays up), so answering the prompt later still works."""
+        if self._stop_waiting is None or self._stop_waiting.done():
+            self._stop_waiting = asyncio.get_running_loop().create_future()
+        stop_waiting = self._stop_waiting
+        limit = _KEY_WAIT_LIMIT.get()
+        lookup = asyncio.ensure_future(self.keys.get(entry))
+        try:
+            either: set[asyncio.Future[Any]] = {lookup, stop_waiting}
+            await asyncio.wait(either, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            answered = lookup.done()
+            lookup.cancel()  # a no-op once it is done
+        if answered:
+            return lookup.result()
+        waited = "stopped waiting" if stop_waiting.done() else f"nobody unlocked it within {limit:g}s"
+        raise AppErrorException(
+            AppError(
+                ErrorCode.KEYRING_LOCKED,
+                f"the system keyring is locked ({waited})",
+                "Unlock it (answer its unlock prompt, or open your keyring manager), then try again.",
+            )
+        )
+
+    def _stop_key_waits(self) -> None:
+        """End the key lookups waiting on the unlock prompt now (they raise KEYRING_LOCKED)."""
+        if self._stop_waiting is not None and not self._stop_waiting.done():
+            self._stop_waiting.set_result(None)
 
     async def _load_auth_key(self) -> None:
         """llm-link's own access key, needed by the OpenAI-style app modes; generated once, kept in the keyring."""
         if APP_PROTOCOLS.get(self.settings.llmlink.app_mode) != "openai":
             return
         try:
-            key = await self.keys.get(AUTH_KEY_ENTRY)
+            key = await self._lookup(AUTH_KEY_ENTRY)
             if key is None:
                 key = Secret(secrets.token_urlsafe(24))
                 await self.keys.set(AUTH_KEY_ENTRY, key)
@@ -267,3 +355,26 @@ class Controller:
         self.supervisor.policy = replace(
             self.supervisor.policy, auto_restart=settings.auto_restart, poll_enabled=settings.auto_refresh
         )
+
+
+def status_text(status: Status) -> str:
+    """Plain `status`: the headline, why an ERROR/DEGRADED state is so and what to do, the last failed action."""
+    lines = [status.headline()]
+    if status.error is not None:
+        lines += [f"{status.error.code}: {status.error.message}", f"  {status.error.suggestion}"]
+    elif status.state is State.DEGRADED and status.details.problem:
+        lines.append(f"problem: {status.details.problem}")
+    if status.last_failure is not None:
+        lines += [status.last_failure.describe(), f"  {status.last_failure.error.suggestion}"]
+    return "\n".join(lines)
+
+
+def _error_json(error: AppError) -> dict[str, str]:
+    return {"code": error.code.value, "message": error.message, "suggestion": error.suggestion}
+
+
+def _tray_diagnostics() -> dict[str, Any]:
+    """The tray process itself, for long runs (bench/soak_tray.py) and bug reports. `none_refcount` is there
+    because PySide6 6.12.0 leaked references to None until CPython 3.11 aborted; a count that keeps falling
+    is that bug back (on Python >= 3.12 None is immortal and the number never moves)."""
+    return {"pid": os.getpid(), "python": sys.version.split()[0], "none_refcount": sys.getrefcount(None)}

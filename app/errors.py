@@ -28,6 +28,8 @@ class ErrorCode(StrEnum):
     LLMLINK_UNREACHABLE = "LLMLINK_UNREACHABLE"
     LLMLINK_TIMEOUT = "LLMLINK_TIMEOUT"
     LLMLINK_BAD_RESPONSE = "LLMLINK_BAD_RESPONSE"
+    # The state or log folder cannot take files (read-only or full disk): llm-link is not started.
+    STATE_DIR_UNUSABLE = "STATE_DIR_UNUSABLE"
 
 
 @dataclass(frozen=True)

@@ -39,17 +39,35 @@ _LOCKED = AppError(
 class KeyStore:
     def __init__(self, service: str = SERVICE) -> None:
         self.service = service
+        # Reads under way, per entry. A read of a locked keyring waits on its unlock prompt; a second read of
+        # the same entry meanwhile (a CLI retry, a switch after a start gave up) joins it instead of stacking
+        # up another blocked thread and another prompt.
+        self._reading: dict[str, asyncio.Future[object]] = {}
 
     async def get(self, provider_id: str) -> Secret | None:
-        value = await _off_thread(self._call, "get_password", provider_id)
+        """The stored key, or None. Cancelling the caller leaves a read that is under way running for others."""
+        reading = self._reading.get(provider_id)
+        if reading is None or reading.get_loop() is not asyncio.get_running_loop():
+            reading = _in_thread(self._call, "get_password", provider_id)
+            self._reading[provider_id] = reading
+            reading.add_done_callback(lambda done: self._read_done(provider_id, done))
+        value = await asyncio.shield(reading)
         return Secret(value) if isinstance(value, str) and value else None
 
     async def set(self, provider_id: str, key: Secret) -> None:
-        await _off_thread(self._call, "set_password", provider_id, key.reveal())
+        self._reading.pop(provider_id, None)  # a read under way may return the old key
+        await _in_thread(self._call, "set_password", provider_id, key.reveal())
         log.info("stored the %s key (%s) in the keyring", provider_id, mask(key.reveal()))
 
     async def delete(self, provider_id: str) -> None:
-        await _off_thread(self._call, "delete_password", provider_id)
+        self._reading.pop(provider_id, None)
+        await _in_thread(self._call, "delete_password", provider_id)
+
+    def _read_done(self, provider_id: str, reading: asyncio.Future[object]) -> None:
+        if self._reading.get(provider_id) is reading:
+            del self._reading[provider_id]
+        if not reading.cancelled():
+            reading.exception()  # retrieved: every waiter may have given up, and asyncio would log it as lost
 
     async def has(self, provider_id: str) -> bool:
         return await self.get(provider_id) is not None
@@ -84,9 +102,11 @@ class KeyStore:
             ) from None
 
 
-async def _off_thread(func: Callable[..., T], *args: object) -> T:
-    """Run a keyring call in a daemon thread. Not asyncio's executor: a call stuck behind an unlock prompt
-    nobody answers would keep the process from exiting, since interpreter exit joins executor threads."""
+def _in_thread(func: Callable[..., T], *args: object) -> asyncio.Future[T]:
+    """Start a keyring call in a daemon thread; the future settles with its outcome. Not asyncio's executor:
+    a call stuck behind an unlock prompt nobody answers would keep the process from exiting, since
+    interpreter exit joins executor threads. A plain future, not a task: one left pending when the loop
+    ends (nobody answered the prompt) is dropped silently."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -107,7 +127,7 @@ async def _off_thread(func: Callable[..., T], *args: object) -> T:
             loop.call_soon_threadsafe(settle, *outcome)
 
     threading.Thread(target=work, name="keyring", daemon=True).start()
-    return await future
+    return future
 
 
 def _is_secure(backend: object) -> bool:

@@ -6,6 +6,8 @@ import asyncio
 import json
 import os
 import signal
+import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -108,3 +110,40 @@ async def test_a_stale_socket_from_a_killed_tray_does_not_block_the_next_one(
     code, out, _ = await cli(tmp_path / "tray", "status", "--json")
     assert code == 0 and json.loads(out)["state"] == "RUNNING"
     assert again.returncode is None
+
+
+async def test_plain_status_says_why_it_is_in_error_and_what_to_do(
+    modern_binary: Path, launch_tray: LaunchTray, tmp_path: Path
+) -> None:
+    with socket.socket() as holder:  # another program on llm-link's port
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        await launch_tray(modern_binary, port=port)
+        code, out, _ = await cli(tmp_path / "tray", "status")
+    assert code == 0
+    headline, reason, suggestion = out.splitlines()
+    assert headline.startswith("Error")
+    assert reason.startswith(f"PORT_IN_USE: port {port} is already used by ") and f"(pid {os.getpid()})" in reason
+    assert "Quit that program" in suggestion
+
+
+async def test_a_refused_switch_is_the_last_failure_beside_a_running_state(
+    modern_binary: Path, launch_tray: LaunchTray, tmp_path: Path
+) -> None:
+    await launch_tray(modern_binary)
+    before = time.time()
+    code, _, err = await cli(tmp_path / "tray", "switch", "no-such-provider")
+    assert code == 1 and "CONFIG_ERROR" in err
+    code, out, _ = await cli(tmp_path / "tray", "status", "--json")
+    status = json.loads(out)
+    assert (code, status["state"], status["error"]) == (0, "RUNNING", None)
+    failure = status["last_failure"]
+    assert failure["code"] == "CONFIG_ERROR" and "no-such-provider" in failure["message"]
+    assert before <= failure["at"] <= time.time()
+    code, out, _ = await cli(tmp_path / "tray", "status")
+    headline, last, suggestion = out.splitlines()
+    assert headline.startswith("Running (PID ")
+    clock = time.strftime("%H:%M", time.localtime(failure["at"]))
+    assert last.startswith(f"Last action failed at {clock}: CONFIG_ERROR: ") and "no-such-provider" in last
+    assert "Pick one of the ten providers" in suggestion

@@ -8,15 +8,22 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
+from app.controller import Controller
 from app.errors import AppErrorException, ErrorCode
 from app.keys import SERVICE, KeyStore
+from app.paths import Paths
 from app.secret import Secret
+from app.settings import Settings, SettingsFile
+from app.supervisor.config import LlmLinkConfig
+from app.supervisor.state import KEYRING_WAIT, State, Status
+from app.ui.tray import tooltip_text
 from tests.app_process import cli, start_app, wait_for_output, write_settings
 from tests.conftest import MODERN, llmlink_build, missing
 from tests.llmlink_harness import free_port
@@ -65,6 +72,9 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         ["dbus-update-activation-environment", "DISPLAY=", "WAYLAND_DISPLAY="], env=env, check=True, timeout=10
     )
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    # The tray's command socket lives under XDG_RUNTIME_DIR: `cli()` from this process must look where the
+    # app started with `env` listens.
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
     yield env
     for proc in psutil.process_iter(["name", "environ"]):
@@ -94,12 +104,11 @@ async def test_a_key_round_trips_through_the_secret_service(secret_service: dict
     assert await store.get("zhipu") is None
 
 
-async def test_a_locked_keyring_is_reported_as_such(secret_service: dict[str, str]) -> None:
+def lock_the_keyring() -> None:
+    """What "Lock" in Seahorse does: the Secret Service's Lock on the default collection."""
     from jeepney import DBusAddress, new_method_call
     from jeepney.io.blocking import open_dbus_connection
 
-    store = KeyStore()
-    await store.set("zhipu", Secret(KEY))
     service = DBusAddress(
         "/org/freedesktop/secrets", bus_name="org.freedesktop.secrets", interface="org.freedesktop.Secret.Service"
     )
@@ -107,6 +116,12 @@ async def test_a_locked_keyring_is_reported_as_such(secret_service: dict[str, st
         connection.send_and_get_reply(
             new_method_call(service, "Lock", "ao", (["/org/freedesktop/secrets/aliases/default"],))
         )
+
+
+async def test_a_locked_keyring_is_reported_as_such(secret_service: dict[str, str]) -> None:
+    store = KeyStore()
+    await store.set("zhipu", Secret(KEY))
+    lock_the_keyring()  # no display for the prompter here: gnome-keyring reports "dismissed" at once
     with pytest.raises(AppErrorException) as caught:
         await asyncio.wait_for(store.get("zhipu"), 30)
     assert caught.value.error.code is ErrorCode.KEYRING_LOCKED
@@ -124,6 +139,41 @@ async def test_no_usable_keyring_is_a_clear_error_without_plaintext_fallback(
         await KeyStore().set("zhipu", Secret(KEY))
     assert caught.value.error.code is ErrorCode.KEYRING_UNAVAILABLE
     assert "Ollama works without a key" in caught.value.error.suggestion
+
+
+@pytest.fixture
+def locked_keyring_nobody_unlocks(secret_service: dict[str, str]) -> Iterator[dict[str, str]]:
+    """The openai key stored, then the keyring locked, with gnome-keyring's unlock prompt (the real gcr-prompter)
+    shown on an X display of its own that nobody looks at: every key lookup now waits for that prompt, as on a
+    desktop whose user does not answer it."""
+    if shutil.which("Xvfb") is None:
+        missing("Xvfb is not installed")
+    import keyring
+
+    keyring.set_password(SERVICE, "openai", KEY)
+    read_end, write_end = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-nolisten", "tcp", "-noreset", "-screen", "0", "640x480x24"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    with os.fdopen(read_end) as numbers:
+        display = f":{numbers.readline().strip()}"  # written once Xvfb accepts connections
+    try:
+        assert display != ":", "Xvfb did not start"
+        subprocess.run(
+            ["dbus-update-activation-environment", f"DISPLAY={display}", "NO_AT_BRIDGE=1"],
+            env=secret_service,
+            check=True,
+            timeout=10,
+        )
+        lock_the_keyring()
+        yield secret_service
+    finally:
+        xvfb.terminate()  # the prompter loses its display and exits
+        xvfb.wait()
 
 
 @pytest.fixture
@@ -208,3 +258,88 @@ async def test_switch_from_the_cli_uses_the_stored_key_and_ends_on_the_new_provi
     assert status["pid"] != json.loads(before)["pid"]
     code, _, err = await cli(root, "switch", "anthropic")  # no key stored for it
     assert code == 1 and "KEY_MISSING" in err
+
+
+async def test_a_tray_waiting_for_the_keyring_answers_status_and_quits_at_once(
+    locked_keyring_nobody_unlocks: dict[str, str], tmp_path: Path
+) -> None:
+    root = tmp_path / "tray"
+    write_settings(root, binary=str(llmlink_build(MODERN)), port=free_port(), provider="openai", model="gpt-4o")
+    env = {**os.environ, **locked_keyring_nobody_unlocks, "QT_QPA_PLATFORM": "offscreen"}
+    proc = await start_app("--config-dir", str(root), env=env)
+    try:
+        await wait_for_output(proc, "waiting for the keyring to be unlocked", timeout=20)
+        async with asyncio.timeout(10):  # a CLI process of its own starts in ~1 s; the tray answers at once
+            code, out, _ = await cli(root, "status", "--json")
+        status = json.loads(out)
+        assert (code, status["state"], status["waiting"]) == (0, "STARTING", "waiting for the keyring to be unlocked")
+        _, text, _ = await cli(root, "status")
+        assert "waiting for the keyring to be unlocked" in text
+        async with asyncio.timeout(10):
+            code, _, _ = await cli(root, "quit")
+            assert code == 0
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+@pytest.fixture
+async def controller_waiting_for_the_keyring(
+    locked_keyring_nobody_unlocks: dict[str, str], tmp_path: Path
+) -> AsyncIterator[tuple[Controller, asyncio.Task[Status]]]:
+    """A controller whose start (openai) is waiting on the unlock prompt, as published; CLI bound 2 s."""
+    paths = Paths.under(tmp_path / "app")
+    config = LlmLinkConfig(provider="openai", model="gpt-4o", port=free_port(), binary=str(llmlink_build(MODERN)))
+    SettingsFile(paths.config_dir).save(Settings(llmlink=config))
+    controller = Controller(paths, cli_key_wait=2.0)
+    waiting = asyncio.get_running_loop().create_future()
+    unsubscribe = controller.supervisor.store.subscribe(
+        lambda status: status.waiting and not waiting.done() and waiting.set_result(status)
+    )
+    started = time.monotonic()
+    opening = asyncio.ensure_future(controller.open())
+    status = await asyncio.wait_for(waiting, 10)
+    unsubscribe()
+    assert time.monotonic() - started < 1.0, "the wait was published late"
+    assert (status.state, status.provider, status.waiting) == (State.STARTING, "openai", KEYRING_WAIT)
+    yield controller, opening
+    controller.quit_requested.set()
+    await asyncio.wait_for(asyncio.gather(opening, return_exceptions=True), 10)
+    await asyncio.wait_for(controller.close(), 10)
+
+
+async def test_a_start_waiting_for_the_keyring_says_so_and_blocks_neither_status_nor_quit(
+    controller_waiting_for_the_keyring: tuple[Controller, asyncio.Task[Status]],
+) -> None:
+    controller, opening = controller_waiting_for_the_keyring
+    status = controller.status
+    assert tooltip_text(status).splitlines()[0] == "llm-link: Starting — waiting for the keyring to be unlocked"
+    assert status.headline().startswith("Starting, waiting for the keyring to be unlocked [")
+    answer = await asyncio.wait_for(controller.handle_command("status", []), 0.5)
+    assert answer["ok"] and answer["status"]["waiting"] == KEYRING_WAIT
+    assert "waiting for the keyring to be unlocked" in answer["message"]
+    assert not opening.done()  # still waiting: the tray itself waits as long as the prompt stays open
+    started = time.monotonic()
+    answer = await asyncio.wait_for(controller.handle_command("quit", []), 0.5)
+    assert answer["ok"]
+    await asyncio.wait_for(opening, 2)  # the quit ended the wait
+    await asyncio.wait_for(controller.close(), 10)
+    assert time.monotonic() - started < 5
+    assert controller.status.waiting is None
+
+
+async def test_a_cli_switch_answers_keyring_locked_within_its_bound(
+    controller_waiting_for_the_keyring: tuple[Controller, asyncio.Task[Status]],
+) -> None:
+    controller, _ = controller_waiting_for_the_keyring
+    started = time.monotonic()
+    answer = await asyncio.wait_for(controller.handle_command("switch", ["openai"]), 10)
+    took = time.monotonic() - started
+    assert not answer["ok"] and answer["exit_code"] == 1
+    assert answer["message"].startswith("KEYRING_LOCKED: the system keyring is locked (nobody unlocked it within 2s)")
+    assert 2.0 <= took < 4.0, took
+    assert controller.status.waiting is None  # the menu no longer says it waits
+    stop = await asyncio.wait_for(controller.handle_command("stop", []), 10)  # and nothing else is blocked
+    assert stop["ok"] and stop["status"]["state"] == "STOPPED"

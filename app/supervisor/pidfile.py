@@ -1,19 +1,21 @@
 """The PID file: which llm-link we started, so a restarted tray adopts it instead of starting a second one.
 
-A pid alone is not an identity (pids are reused), so the record also holds the process's create time, its
-binary and port; a process that does not match all of them is never adopted and never signalled.
+A pid alone is not an identity (pids are reused), so the record also holds the process's create time and its
+binary; a process whose start time or executable differs is never adopted and never signalled. The executable
+is what the kernel says the process runs (`/proc/PID/exe`), never its argv: any process can claim any argv
+(`exec -a`, a script), but not which file it was started from.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import logging
 import os
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Final
 
 import psutil
 
@@ -37,11 +39,20 @@ class PidRecord:
 
 
 def write(path: Path, record: PidRecord) -> None:
+    """Atomically, and durably: a full disk surfaces here as OSError (fsync), never as an empty file later.
+    A failed write leaves no temporary file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pid-")
-    with os.fdopen(fd, "w") as handle:
-        json.dump(asdict(record), handle)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(asdict(record), handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def read(path: Path) -> PidRecord | None:
@@ -62,19 +73,56 @@ def read(path: Path) -> PidRecord | None:
 
 
 def remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
+    """Never raises. A file that cannot be removed (a state dir remounted read-only answers EROFS even when the
+    file is absent) must not break a stop or a crash's handling; a stale record left behind is harmless, since
+    adoption checks the recorded pid's start time and executable (`is_ours`) before trusting it."""
+    try:
         path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("could not remove the PID file %s: %s", path, exc)
+
+
+# What Linux appends to /proc/PID/exe once the file the process runs has been deleted or replaced.
+DELETED: Final = " (deleted)"
 
 
 def is_ours(record: PidRecord) -> bool:
-    """The recorded process is alive and still the llm-link we started (same start time, binary, port)."""
+    """The recorded process is alive and still the llm-link we started: same start time, same executable."""
     try:
         proc = psutil.Process(record.pid)
         if abs(proc.create_time() - record.create_time) >= 0.5 or proc.status() == psutil.STATUS_ZOMBIE:
             return False
-        cmdline = proc.cmdline()
+        exe = _executable(proc)
     except psutil.Error:
         return False
-    if not cmdline or cmdline[0] != record.binary:
-        return False
-    return any(a == "--port" and b == str(record.port) for a, b in itertools.pairwise(cmdline))
+    # The kernel names the file with symlinks resolved; the record holds the path we ran it by.
+    ours = {record.binary, os.path.realpath(record.binary)}
+    if exe in ours:
+        return True
+    if exe.endswith(DELETED) and exe.removesuffix(DELETED) in ours:
+        # The file it was started from has been replaced since (an upgrade: `cargo install` renames a new
+        # binary over the old one). Still ours: our own record names this pid and start time, and the kernel
+        # says it was started from our binary's path, which only someone able to write our binary could
+        # arrange. Adopted as is; it runs the old version until the next restart.
+        log.info("llm-link %d runs %s, replaced since it started (an upgrade?): adopting it", record.pid, exe)
+        return True
+    log.info("pid %d runs %s, not %s: not our llm-link", record.pid, exe or "no executable", record.binary)
+    return False
+
+
+def _executable(proc: psutil.Process) -> str:
+    """The file `proc` was started from, as the kernel names it.
+
+    Read from /proc directly: psutil's `exe()` silently drops the " (deleted)" of a replaced binary, which
+    `is_ours` handles explicitly. Raises psutil.Error when the process is gone or not ours to inspect.
+    """
+    try:
+        # Everything after a NUL is garbage on some kernels (psutil issue 717).
+        return os.readlink(f"/proc/{proc.pid}/exe").split("\x00")[0]
+    except PermissionError:
+        raise psutil.AccessDenied(proc.pid) from None  # another user's process: never ours
+    except FileNotFoundError:
+        # No procfs (macOS), a kernel thread, or the process has just gone: psutil tells which.
+        return str(proc.exe())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Final
 
 from app.errors import AppError
 
@@ -32,6 +33,9 @@ class State(StrEnum):
 
 
 _ALIASES = {"READY": "RUNNING", "DISCONNECTED": "STOPPED"}
+
+# `Status.waiting` while a key lookup waits on the keyring's unlock prompt (nobody has answered it yet).
+KEYRING_WAIT: Final = "waiting for the keyring to be unlocked"
 
 
 def _mark(ok: bool | None) -> str:
@@ -89,8 +93,34 @@ def classify(details: HealthDetails, *, managed: bool, configured: bool = True) 
 
 
 @dataclass(frozen=True)
+class Failure:
+    """An intent (a switch, a validation) that failed while the previous instance kept running.
+
+    Not the state's cause: a RUNNING llm-link with a failed switch behind it is still RUNNING, so the failure
+    is shown beside the state ("Last action failed at 14:02: …") and never makes it look broken.
+    """
+
+    error: AppError
+    at: float = field(default_factory=time.time)
+
+    @property
+    def clock(self) -> str:
+        """When, as a person reads it on the same day: `14:02`."""
+        return time.strftime("%H:%M", time.localtime(self.at))
+
+    def describe(self) -> str:
+        return f"Last action failed at {self.clock}: {self.error.code}: {self.error.message}"
+
+
+@dataclass(frozen=True)
 class Status:
-    """What the tray shows: state, the last probe, the active config and the last error."""
+    """What the tray shows: state, the last probe, the active config, the state's own cause and the last
+    failed intent.
+
+    `error` is only ever the cause of the state itself (why it is ERROR or DEGRADED); a RUNNING status has
+    none. `last_failure` is the last user intent that failed while the old instance kept running; the next
+    start (an automatic restart too), a user's stop or a successful switch clears it.
+    """
 
     state: State = State.UNKNOWN
     details: HealthDetails = field(default_factory=HealthDetails)
@@ -100,6 +130,10 @@ class Status:
     port: int | None = None
     since: float = field(default_factory=time.time)
     error: AppError | None = None
+    last_failure: Failure | None = None
+    # What a start or switch is waiting for, shown beside the state (KEYRING_WAIT while the key lookup sits
+    # behind the keyring's unlock prompt); None when nothing is pending.
+    waiting: str | None = None
 
     def moved_to(self, state: State, **changes: object) -> Status:
         """A copy in `state`; `since` restarts only when the state really changes."""
@@ -107,6 +141,8 @@ class Status:
         return replace(self, state=state, since=since, **changes)  # type: ignore[arg-type]
 
     def headline(self) -> str:
-        """`Running (PID 12345) [PID ✓, Port ✓, API ✓]`"""
+        """`Running (PID 12345) [PID ✓, Port ✓, API ✓]`, or while waiting:
+        `Starting, waiting for the keyring to be unlocked [PID -, Port ✗, API ✗]`"""
         pid = f" (PID {self.pid})" if self.pid else ""
-        return f"{self.state.value.capitalize()}{pid} [{self.details.summary()}]"
+        waiting = f", {self.waiting}" if self.waiting else ""
+        return f"{self.state.value.capitalize()}{pid}{waiting} [{self.details.summary()}]"

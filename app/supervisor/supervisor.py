@@ -25,11 +25,12 @@ from app.supervisor import pidfile
 from app.supervisor.binary import find_binary
 from app.supervisor.config import KeyLookup, LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS, LOOPBACK_HOST, Contract, LaunchRequest, build_launch
+from app.supervisor.disk import check_folders, folder_unusable
 from app.supervisor.output_log import OutputLog
 from app.supervisor.policy import Backoff, Policy
 from app.supervisor.probe import EDITOR_ROUTES, Identity, probe
 from app.supervisor.process import LlmLinkProcess, adopt, port_open, spawn, wait_port_free
-from app.supervisor.state import HealthDetails, State, Status, classify
+from app.supervisor.state import KEYRING_WAIT, Failure, HealthDetails, State, Status, classify
 from app.supervisor.store import StatusStore
 from app.supervisor.upstream import check_upstream
 
@@ -210,11 +211,12 @@ class Supervisor:
                 step("updating")
                 plan = await self._client().update(spec.id, key or Secret(""), model=model, base_url=base_url)
             except AppErrorException as exc:
-                self._publish(self.status.state, error=exc.error)
+                # Nothing was stopped: the state keeps its own cause, the refusal is the last failed action.
+                self._publish(self.status.state, last_failure=Failure(exc.error))
                 return SwitchResult(False, self.status, exc.error)
             except LlmLinkError as exc:
                 error = _switch_failed(exc.to_app_error())
-                self._publish(self.status.state, error=error)
+                self._publish(self.status.state, last_failure=Failure(error))
                 return SwitchResult(False, self.status, error)
 
             wanted = replace(wanted, model=plan.model)
@@ -238,7 +240,7 @@ class Supervisor:
 
     async def _start_locked(self) -> None:
         try:
-            key = await self._key_for(_provider(self.config.provider))
+            key = await self._key_for(_provider(self.config.provider), starting=True)
             await self._launch(self.config, key)
         except AppErrorException as exc:
             self._publish(State.ERROR, error=exc.error, pid=None)
@@ -267,6 +269,11 @@ class Supervisor:
             raise _StartFailed(exc.error, retryable=False) from None
         if port_open(LOOPBACK_HOST, config.port):
             raise _StartFailed(_port_in_use(config.port), retryable=False)
+        # Before the spawn: once llm-link runs, a PID file we cannot write leaves it unadoptable.
+        # (A thread: the probe fsyncs, which can take a while on a busy disk.)
+        unusable = await asyncio.to_thread(check_folders, {"state": self.paths.state_dir, "log": self.paths.log_dir})
+        if unusable is not None:
+            raise _StartFailed(unusable, retryable=False)
 
         self._publish(
             State.STARTING,
@@ -296,6 +303,15 @@ class Supervisor:
                         retryable=False,
                     )
             verified = await self._verify(proc, config, health)
+            # Still inside the try: a PID file that cannot be written (the disk filled since the check) stops
+            # the new process, rather than leaving one no later tray could adopt.
+            fingerprint = replace(config, model=verified.model).fingerprint()
+            record = pidfile.PidRecord(proc.pid, proc.create_time, str(binary), config.port, fingerprint)
+            try:
+                pidfile.write(self.paths.pid_file, record)
+            except OSError as exc:
+                unusable = folder_unusable(self.paths.state_dir, "state", exc.strerror or str(exc))
+                raise _StartFailed(unusable, retryable=False) from None
         except BaseException as exc:
             await self._stop_locked()
             if isinstance(exc, LlmLinkError):
@@ -306,10 +322,6 @@ class Supervisor:
         self._watched = proc
         self._running_since = time.monotonic()
         proc.exited.add_done_callback(lambda _f: self._on_exit(proc))
-        pidfile.write(
-            self.paths.pid_file,
-            pidfile.PidRecord(proc.pid, proc.create_time, str(binary), config.port, self.config.fingerprint()),
-        )
         details = await self._probe()
         self._publish(self._state_from(details), details=details, model=verified.model, error=None, probed=True)
 
@@ -390,10 +402,35 @@ class Supervisor:
             raise _StartFailed(check.error, retryable=False)
         return check.path, check.contract
 
-    async def _key_for(self, spec: Provider) -> Secret | None:
+    async def _key_for(self, spec: Provider, *, starting: bool = False, notice_after: float = 0.25) -> Secret | None:
+        """The stored key for `spec` (None when it needs none); KEY_MISSING when none is stored.
+
+        The lookup can sit behind the keyring's unlock prompt for as long as nobody answers it. Past
+        `notice_after` seconds (an open keyring answers in ~20 ms, ~90 ms with the first import) the wait is
+        published as `waiting`, in STARTING for a start, so menu, tooltip and `status` say why nothing
+        happens. Ending the wait is up to the lookup (the controller bounds it for CLI callers and ends it on
+        quit or a newer intent).
+        """
         if not spec.needs_key:
             return None
-        key = await self._keys(spec.id)
+        lookup = asyncio.ensure_future(self._keys(spec.id))
+        try:
+            await asyncio.wait({lookup}, timeout=notice_after)
+            if not lookup.done():
+                log.info("%s for the %s key", KEYRING_WAIT, spec.id)
+                if starting:  # a new start begins: the last error or failed action is history
+                    self._publish(
+                        State.STARTING, waiting=KEYRING_WAIT, error=None, provider=spec.id, model=self.config.model
+                    )
+                else:
+                    self._publish(self.status.state, waiting=KEYRING_WAIT)
+                try:
+                    await asyncio.wait({lookup})
+                finally:
+                    self._publish(self.status.state, waiting=None)
+            key = lookup.result()
+        finally:
+            lookup.cancel()  # only matters when our caller was cancelled: nobody wants the key any more
         if not key:
             raise AppErrorException(
                 AppError(
@@ -457,7 +494,8 @@ class Supervisor:
             await self._launch(wanted, key, step=step)
         except _StartFailed as failure:
             error = _switch_failed(failure.error)
-            self._publish(State.ERROR, error=error, pid=None)
+            # Nothing runs: the failure is the state's own cause, not a failure beside a running instance.
+            self._publish(State.ERROR, error=error, pid=None, last_failure=None)
             return SwitchResult(False, self.status, error, path="start")
         return SwitchResult(True, self.status, path="start")
 
@@ -518,9 +556,10 @@ class Supervisor:
             await self._launch(previous, previous_key)
         except _StartFailed as failure:
             error = replace(error, message=f"{error.message}; rollback failed too: {failure.error.message}")
-            self._publish(State.ERROR, error=error, pid=None)
+            self._publish(State.ERROR, error=error, pid=None, last_failure=None)
             return SwitchResult(False, self.status, error, path="restart")
-        self._publish(self.status.state, error=error)
+        # The old config runs again, verified: its state is its own; the switch is the last failed action.
+        self._publish(self.status.state, last_failure=Failure(error))
         return SwitchResult(False, self.status, error, path="restart")
 
     # --- crashes and auto-restart -----------------------------------------------------------------
@@ -651,13 +690,14 @@ class Supervisor:
             status = replace(status, port=self.config.port)
         if "provider" not in changes and state is not State.STARTING:
             status = replace(status, provider=self.config.provider, model=self.config.model)
-        if (
-            state is State.RUNNING
-            and "error" not in changes
-            and self.status.error
-            and self.status.error.code in (ErrorCode.CRASHED, ErrorCode.START_TIMEOUT)
-        ):
-            status = replace(status, error=None)  # recovered
+        if state is State.RUNNING and "error" not in changes:
+            # `error` is the cause of an ERROR/DEGRADED state; serving again, there is none. (A failed intent
+            # beside a running instance is `last_failure`, never `error`.)
+            status = replace(status, error=None)
+        if "error" in changes and changes["error"] is None and "last_failure" not in changes:
+            # An explicit `error=None` marks a success (a verified start, a user's stop, a new start
+            # beginning): the last failed action is history. A rollback sets it again after its start.
+            status = replace(status, last_failure=None)
         if state is not self.status.state:
             log.info(
                 "state %s → %s%s",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final
 
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction, QDesktopServices, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
 from app.controller import Controller
@@ -21,7 +21,8 @@ log = logging.getLogger("llm_link_tray.ui.tray")
 
 
 def tooltip_text(status: Status) -> str:
-    lines = [f"llm-link: {status.state.value.capitalize()}"]
+    waiting = f" — {status.waiting}" if status.waiting else ""  # e.g. for the keyring's unlock prompt
+    lines = [f"llm-link: {status.state.value.capitalize()}{waiting}"]
     if status.provider:
         lines.append(f"{status.provider} / {status.model or 'default model'}")
     if status.port:
@@ -29,7 +30,20 @@ def tooltip_text(status: Status) -> str:
     lines.append(status.details.summary())
     if status.error:
         lines.append(f"{status.error.code}: {status.error.message}")
+    if status.last_failure:
+        lines.append(status.last_failure.describe())
     return "\n".join(lines)
+
+
+def error_line(status: Status) -> str | None:
+    """The menu's error line: the state's own cause first, else the last failed action (which leaves the
+    state, and so the icon, as it is); None hides the line."""
+    if status.error is not None:
+        return f"{status.error.code}: {status.error.suggestion}"
+    failure = status.last_failure
+    if failure is not None:
+        return f"Last action failed at {failure.clock}: {failure.error.code}: {failure.error.suggestion}"
+    return None
 
 
 class TrayIcon(QObject):
@@ -44,6 +58,10 @@ class TrayIcon(QObject):
         self.controller = controller
         self.busy = False
         self._shown_state: State | None = None
+        self._shown: dict[tuple[str, str], object] = {}
+        # How many Qt properties render() has written: a public seam for the test that unchanged statuses
+        # cost no Qt call.
+        self.qt_writes = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self.icon = QSystemTrayIcon(self)
         self.menu = QMenu()
@@ -58,31 +76,70 @@ class TrayIcon(QObject):
     # --- rendering --------------------------------------------------------------------------------
 
     def render(self, status: Status) -> None:
+        """Show `status`, calling Qt only for what differs from what is already shown.
+
+        Why: every Qt call is work on the GUI thread, and on PySide6 6.12.0 each void setter also leaked a
+        reference to None until CPython aborted (see tests/test_qt_runtime.py). A probe every 10 s used to
+        redraw the whole menu; now an unchanged status costs no Qt call at all.
+        """
         if status.state is not self._shown_state:
             self._shown_state = status.state
             log.info("tray icon: %s", status.state.value)
-        self.icon.setIcon(state_icon(status.state))
-        self.icon.setToolTip(tooltip_text(status))
-        self.actions["status"].setText(status.headline())
+        for key, value in self._view(status).items():
+            if self._shown.get(key, _UNSET) != value:
+                self._shown[key] = value
+                self._apply(key, value)
+                self.qt_writes += 1
+
+    def _view(self, status: Status) -> dict[tuple[str, str], object]:
+        """Everything the icon and menu show, as (item, property) → value; pure, so it can be diffed."""
         config = self.controller.supervisor.config
-        self.actions["config"].setText(f"{config.provider} / {config.model or 'default model'} · port {config.port}")
-        error = status.error
-        self.actions["error"].setVisible(error is not None)
+        error = error_line(status)
+        view: dict[tuple[str, str], object] = {
+            ("tray", "icon"): ("state", status.state),
+            ("tray", "tooltip"): tooltip_text(status),
+            ("status", "text"): status.headline(),
+            ("config", "text"): f"{config.provider} / {config.model or 'default model'} · port {config.port}",
+            ("error", "visible"): error is not None,
+            ("auto_refresh", "checked"): self.controller.settings.auto_refresh,
+        }
         if error is not None:
-            self.actions["error"].setText(f"{error.code}: {error.suggestion}")
+            view[("error", "text")] = error
         enabled = enabled_items(status.state, busy=self.busy)
         for name in ("start", "stop", "restart", "refresh", "settings", "view_logs", "open_log_folder", "quit"):
-            self.actions[name].setEnabled(name in enabled)
-        self.actions["auto_refresh"].setChecked(self.controller.settings.auto_refresh)
+            view[(name, "enabled")] = name in enabled
         stored = self.controller.stored_keys
         for spec in PROVIDERS:
-            action = self.actions[f"provider:{spec.id}"]
+            item = f"provider:{spec.id}"
             active = spec.id == config.provider
             has_key = stored.get(spec.id, not spec.needs_key)
-            action.setIcon(state_icon(status.state) if active else key_icon(has_key))
-            action.setChecked(active)
-            action.setEnabled("switch" in enabled and has_key and not active)
-            action.setToolTip("" if has_key else "No key stored: add it in Settings")
+            view[(item, "icon")] = ("state", status.state) if active else ("key", has_key)
+            view[(item, "checked")] = active
+            view[(item, "enabled")] = "switch" in enabled and has_key and not active
+            view[(item, "tooltip")] = "" if has_key else "No key stored: add it in Settings"
+        return view
+
+    def _apply(self, key: tuple[str, str], value: object) -> None:
+        item, prop = key
+        if item == "tray":
+            if prop == "icon":
+                self.icon.setIcon(_icon_for(value))
+            else:
+                self.icon.setToolTip(str(value))
+            return
+        action = self.actions[item]
+        if prop == "text":
+            action.setText(str(value))
+        elif prop == "enabled":
+            action.setEnabled(bool(value))
+        elif prop == "visible":
+            action.setVisible(bool(value))
+        elif prop == "checked":
+            action.setChecked(bool(value))
+        elif prop == "icon":
+            action.setIcon(_icon_for(value))
+        elif prop == "tooltip":
+            action.setToolTip(str(value))
 
     # --- menu -------------------------------------------------------------------------------------
 
@@ -161,6 +218,16 @@ class TrayIcon(QObject):
         self.menu.deleteLater()
         self.icon.deleteLater()
         self.deleteLater()
+
+
+_UNSET: Final = object()
+
+
+def _icon_for(value: object) -> QIcon:
+    """("state", State) → that state's icon; ("key", stored) → the stored-key or no-key icon."""
+    assert isinstance(value, tuple)
+    kind, arg = value
+    return state_icon(arg) if kind == "state" else key_icon(bool(arg))
 
 
 __all__ = ["State", "TrayIcon", "tooltip_text"]

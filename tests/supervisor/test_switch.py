@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -157,3 +158,45 @@ async def test_a_custom_openai_endpoint_checks_the_key_with_the_upstream(
     )
     assert chat.status_code == 200, chat.text
     assert upstream.wait_for_request("/chat/completions").authorization == f"Bearer {good_key}"
+
+
+async def test_a_refused_switch_is_the_last_failure_not_an_error_of_the_running_state(
+    llmlink_binary: Path, make_supervisor: MakeSupervisor
+) -> None:
+    """A bad key leaves the old llm-link RUNNING: the refusal is shown beside the state, with its time, and never
+    makes the running instance look broken; the next switch that succeeds clears it."""
+    sup = await make_supervisor(llmlink_binary, provider="zhipu", model="glm-4-air")
+    before = time.time()
+    refused = await sup.switch("openai", "gpt-4o", api_key=Secret("not-an-openai-key"))
+    assert refused.error is not None and refused.error.code is ErrorCode.KEY_INVALID
+    status = sup.status
+    assert status.state is State.RUNNING and status.error is None
+    assert status.last_failure is not None and status.last_failure.error.code is ErrorCode.KEY_INVALID
+    assert before <= status.last_failure.at <= time.time()
+    assert status.last_failure.describe().startswith(f"Last action failed at {status.last_failure.clock}: KEY_INVALID")
+
+    ok = await sup.switch("moonshot", "kimi-latest")
+    assert ok.ok, ok.error
+    assert (sup.status.state, sup.status.error, sup.status.last_failure) == (State.RUNNING, None, None)
+
+
+async def test_a_rolled_back_switch_leaves_running_with_the_failure_beside_it(
+    modern_binary: Path, make_supervisor: MakeSupervisor, ollama_upstream: UpstreamStub
+) -> None:
+    """SWITCH_FAILED after a rollback: the old config runs again, verified, so RUNNING has no error of its own."""
+    sup = await make_supervisor(
+        modern_binary, provider="zhipu", model="glm-4-air", policy=replace(FAST, start_timeout=1.5)
+    )
+    old_pid = sup.pid
+
+    def freeze_new_instance(status: Status) -> None:
+        if status.state is State.STARTING and status.pid not in (None, old_pid):
+            os.kill(status.pid, signal.SIGSTOP)  # type: ignore[arg-type]
+            unsubscribe()
+
+    unsubscribe = sup.store.subscribe(freeze_new_instance)
+    result = await sup.switch("ollama", "qwen2.5:7b")
+    assert result.error is not None and result.error.code is ErrorCode.SWITCH_FAILED
+    status = sup.status
+    assert (status.state, status.provider, status.error) == (State.RUNNING, "zhipu", None)
+    assert status.last_failure is not None and status.last_failure.error == result.error

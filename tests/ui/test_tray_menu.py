@@ -137,3 +137,26 @@ async def test_stored_keys_are_read_when_the_menu_first_opens(
     await asyncio.wait_for(read, 10)
     assert tray.actions["provider:zhipu"].isEnabled()
     assert not tray.actions["provider:openai"].isEnabled()
+
+
+async def test_an_unchanged_status_costs_no_qt_call(
+    modern_binary: Path, make_controller: MakeController, make_tray: MakeTray
+) -> None:
+    """Idle polls publish a new probe every 10 s; the menu must not be redrawn for them (a redraw per poll
+    was what drove PySide6 6.12.0's None leak to an abort in ~20 idle minutes)."""
+    controller = await make_controller(modern_binary)
+    tray = make_tray(controller)
+    controller.supervisor.store.subscribe(tray.render)
+    tray.render(controller.status)
+    assert controller.status.state is State.RUNNING
+    written = tray.qt_writes
+    probes = []
+    for _ in range(20):
+        probes.append(await controller.supervisor.refresh_now())
+    assert len({p.details.checked_at for p in probes}) > 1  # real, fresh probes
+    assert tray.qt_writes == written
+    stopped = await controller.stop()
+    assert stopped.state is State.STOPPED
+    # A real change writes only what changed: icon, tooltip, status line, a few items, the active provider's icon.
+    assert 0 < tray.qt_writes - written < 15
+    assert tray.actions["start"].isEnabled() and not tray.actions["stop"].isEnabled()
