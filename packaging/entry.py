@@ -26,7 +26,7 @@ PYTHON_MODULES = (
     "jeepney",
     "jeepney.io.asyncio",
 )
-QT_MODULES = ("QtCore", "QtGui", "QtWidgets", "QtNetwork")
+QT_MODULES = ("QtCore", "QtGui", "QtWidgets")
 # Entry points keyring must find: its SecretService backend (secretstorage over jeepney) is the Linux one.
 KEYRING_BACKENDS = ("keyring.backends.SecretService", "keyring.backends.chainer")
 PLATFORMS = ("xcb", "offscreen")
@@ -86,7 +86,6 @@ def bundle_check() -> dict[str, Any]:
             problems.append(f"Qt module {name}: {exc!r}")
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QGuiApplication, QImageReader
-    from PySide6.QtNetwork import QLocalServer
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
@@ -105,11 +104,19 @@ def bundle_check() -> dict[str, Any]:
     report["qt_image_formats"] = formats
     problems += [f"Qt image format {name} not available" for name in IMAGE_FORMATS if name not in formats]
     report["qt_platform"] = app.platformName()
-    server = QLocalServer()
-    report["qt_local_server"] = server.listen(f"llm-link-tray-bundle-check-{os.getpid()}")
-    if not report["qt_local_server"]:
-        problems.append(f"QLocalServer cannot listen: {server.errorString()}")
-    server.close()
+    # The single-instance channel: a plain Unix socket (app/single_instance.py), no Qt.
+    import tempfile
+    from pathlib import Path
+
+    from app.single_instance import listen
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            listen(Path(folder) / "command.sock").close()
+            report["command_socket"] = True
+        except OSError as exc:
+            report["command_socket"] = False
+            problems.append(f"the command socket cannot listen: {exc}")
     return report
 
 
@@ -121,8 +128,9 @@ def main() -> int:
     if sys.argv[1:2] == [CHECK_FLAG]:
         report = bundle_check()
         print(json.dumps(report, indent=2, sort_keys=True), flush=True)
-        # No interpreter teardown with a QGuiApplication alive: PySide6 can abort there (see tests/conftest.py).
-        os._exit(1 if report["problems"] else 0)
+        # An ordinary exit: the teardown abort that once needed os._exit here was PySide6 6.12.0's None leak,
+        # pinned out (tests/test_qt_runtime.py).
+        return 1 if report["problems"] else 0
     from app.tray import main as tray_main
 
     return tray_main()

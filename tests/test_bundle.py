@@ -169,6 +169,7 @@ async def test_bundle_contains_what_the_tray_needs_and_not_what_it_does_not(bund
         "libQt6Quick",
         "libQt6Pdf",
         "libQt6Sql",
+        "libQt6Network",  # the single-instance channel is a plain Unix socket now
         "libQt6WaylandClient",
         "libqtvirtualkeyboard",
         "libgtk-3",
