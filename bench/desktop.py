@@ -80,6 +80,9 @@ def private_desktop() -> Iterator[dict[str, str]]:
                 timeout=30,
                 check=True,
             )
+            # --daemonize returns before the daemon owns the Secret Service name; a client that came first
+            # would have D-Bus start a second, passwordless daemon.
+            wait_until(lambda: _name_has_owner(env, "org.freedesktop.secrets"), 10, "the Secret Service")
             # No prompter window may open on this display: nobody would answer it.
             subprocess.run(["dbus-update-activation-environment", "DISPLAY="], env=env, check=True, timeout=10)
             procs.append(
@@ -133,6 +136,15 @@ def open_tray_menu(env: dict[str, str], title: str = "llm-link-tray") -> bool:
         subprocess.run(["xdotool", "key", "Escape"], env=env, check=False, timeout=10)
         return True
     return False
+
+
+def _name_has_owner(env: dict[str, str], name: str) -> bool:
+    reply = subprocess.run(
+        ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+         "org.freedesktop.DBus.NameHasOwner", f"string:{name}"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return "boolean true" in reply.stdout
 
 
 def _tree(env: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ lazily), and `quit` must end it with exit status 0.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import subprocess
@@ -131,11 +132,20 @@ class Tray:
         )
 
 
-def llmlink_pids(binary: Path) -> list[int]:
+def llmlink_pids(tray_pid: int, binary: Path) -> list[int]:
+    """This tray's llm-link processes (its children): other trays or test runs on the machine are not ours to
+    count or kill."""
     found = []
-    for proc in psutil.process_iter(["pid", "exe", "status"]):
-        if proc.info["exe"] == str(binary) and proc.info["status"] != psutil.STATUS_ZOMBIE:
-            found.append(proc.info["pid"])
+    try:
+        children = psutil.Process(tray_pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    for proc in children:
+        try:
+            if proc.exe() == str(binary) and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc.pid)
+        except psutil.Error:
+            continue
     return found
 
 
@@ -204,19 +214,21 @@ def soak(binary: Path, idle_minutes: float, switches: int, restarts: int, log: A
             final = tray.sample("final", switches + restarts, started)
             result.samples.append(final)
             result.tray_alive = tray.proc.poll() is None
-            result.llmlink_processes = len(llmlink_pids(binary))
+            result.llmlink_processes = len(llmlink_pids(tray.proc.pid, binary))
             result.fd_growth = final.fds - baseline.fds
             result.rss_growth_mb = round(final.rss_mb - baseline.rss_mb, 2)
             result.none_refcount_change = final.none_refcount - baseline.none_refcount
             tray.cli("quit")
             result.quit_exit_status = tray.proc.wait(60)
         finally:
+            leftovers = llmlink_pids(tray.proc.pid, binary) if tray.proc.poll() is None else []
             if tray.proc.poll() is None:
                 tray.proc.kill()
                 tray.proc.wait()
             tray.stderr.close()
-            for pid in llmlink_pids(binary):
-                psutil.Process(pid).kill()
+            for pid in leftovers:
+                with contextlib.suppress(psutil.Error):
+                    psutil.Process(pid).kill()
             if tray.proc.returncode not in (0, None):
                 print((root / "tray.stderr").read_text()[-4000:], file=log)
     return result

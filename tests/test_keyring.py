@@ -34,6 +34,19 @@ KEY = "sk-keyring-test-0123456789abcdef"
 # keyring's SecretService backend leaves each D-Bus connection for the garbage collector to close.
 
 
+def wait_for_bus_name(env: dict[str, str], name: str, timeout: float = 10) -> None:
+    """Until `name` has an owner on the bus in `env` (D-Bus offers no event we can wait on from here)."""
+    deadline = time.monotonic() + timeout
+    query = [
+        "dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.NameHasOwner", f"string:{name}",
+    ]  # fmt: skip
+    while "boolean true" not in subprocess.run(query, env=env, capture_output=True, text=True, check=False).stdout:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} has no owner on the test bus after {timeout:g}s")
+        time.sleep(0.02)  # noqa: sleep-ok - poll interval of a condition wait with a deadline
+
+
 @pytest.fixture
 def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """A private session bus with an unlocked gnome-keyring on it; this process talks to it too."""
@@ -66,6 +79,10 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         check=True,
     )
     assert "GNOME_KEYRING_CONTROL" in daemon.stdout or daemon.returncode == 0
+    # --daemonize returns before the daemon owns org.freedesktop.secrets on the bus. A client that comes first
+    # makes D-Bus start a second, locked and passwordless daemon (`--start --foreground`), whose
+    # create-keyring prompt fails: keyring's InitError, seen in 1 of 6 loaded runs.
+    wait_for_bus_name(env, "org.freedesktop.secrets")
     # Something on the way (seen in CI) puts the outer DISPLAY into the bus's activation environment; blank
     # it, so the prompter D-Bus starts cannot open a window that nobody would click.
     subprocess.run(
