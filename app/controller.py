@@ -12,7 +12,7 @@ import logging
 import os
 import secrets
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, Final
@@ -21,17 +21,30 @@ from app.autostart import Autostart
 from app.autostart import for_this_platform as autostart_for_this_platform
 from app.errors import AppError, AppErrorException, ErrorCode
 from app.keys import AUTH_KEY_ENTRY, KeyStore
+from app.llmlink_client import ModelInfo
 from app.paths import Paths
 from app.providers import PROVIDERS, provider
 from app.secret import Secret
 from app.settings import Settings, SettingsFile
+from app.supervisor.binary import HOW_TO_INSTALL as HOW_TO_INSTALL
+from app.supervisor.binary import BinaryCheck as BinaryCheck
+from app.supervisor.binary import check_binary, find_binary
+from app.supervisor.config import LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS
-from app.supervisor.installer import InstallResult, cargo_install
+from app.supervisor.installer import InstallResult as InstallResult
+from app.supervisor.installer import cargo, cargo_install
+from app.supervisor.notices import Notices
 from app.supervisor.policy import Policy
 from app.supervisor.state import State, Status
-from app.supervisor.supervisor import Progress, Supervisor, SwitchResult
+from app.supervisor.supervisor import Progress, Supervisor
+from app.supervisor.supervisor import SwitchResult as SwitchResult
+from app.tasks import BackgroundTasks
 
 log = logging.getLogger("llm_link_tray.controller")
+
+# The UI reaches the supervisor only through this module (tests/ui/test_ui_imports.py): the names it needs
+# from there are re-exported above (`X as X`), and these are the llm-link app modes Settings offers.
+APP_MODES: Final = tuple(APP_PROTOCOLS)
 
 # How long a command from the CLI waits for a locked keyring before it answers KEYRING_LOCKED. The tray's own
 # lookups wait as long as the unlock prompt stays open: the user may be about to answer it.
@@ -58,15 +71,15 @@ class Controller:
         self.autostart = autostart or autostart_for_this_platform()
         self._settings_file = SettingsFile(paths.config_dir)
         self.settings = self._settings_file.load()
-        base = policy or Policy()
-        self._policy = replace(
-            base, auto_restart=self.settings.auto_restart, poll_enabled=self.settings.auto_refresh and base.poll_enabled
-        )
-        self.supervisor = Supervisor(self.settings.llmlink, self._key_for, paths=paths, policy=self._policy)
+        self._base_policy = policy or Policy()  # the caller's (tests, benchmarks); the settings adjust it
+        policy = self._policy_for(self.settings)
+        self.supervisor = Supervisor(self.settings.llmlink, self._key_for, paths=paths, policy=policy)
         self.quit_requested = asyncio.Event()
         self.stored_keys: dict[str, bool] = {p.id: not p.needs_key for p in PROVIDERS}
         self.keys_changed: list[Callable[[], None]] = []  # told when `stored_keys` was re-read
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks("controller")
+        # Notification rules on the supervisor's statuses; the UI shows what they decide.
+        self.notices = Notices(self.supervisor.store, lambda: self.settings.notifications)
         self._keys_requested = False
         # Set to end every key lookup waiting on the keyring's unlock prompt; a new one per round of waits.
         self._stop_waiting: asyncio.Future[None] | None = None
@@ -99,14 +112,12 @@ class Controller:
         """Read which providers have a key, once, in the background; `keys_changed` tells when it is known."""
         if not self._keys_requested:
             self._keys_requested = True
-            self._background(self.refresh_stored_keys())
+            self._tasks.spawn(self.refresh_stored_keys(), name="read stored keys")
 
     async def close(self) -> None:
         """Quit: stop llm-link unless the user wants it kept running after quit."""
         self._stop_key_waits()  # a start or switch waiting on the unlock prompt would hold the supervisor
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._tasks.cancel_all()
         await self.supervisor.close(stop_llmlink=not self.settings.keep_llmlink_after_quit)
 
     # --- intents ----------------------------------------------------------------------------------
@@ -146,35 +157,18 @@ class Controller:
         return result
 
     async def apply(self, settings: Settings, key: Secret | None, progress: Progress | None = None) -> SwitchResult:
-        """The settings dialog's Apply: store the key, run the restart protocol, then save what was verified.
+        """The settings dialog's Apply: store the key, let the supervisor apply the config (a switch, or a new
+        instance when port, app mode, binary or log level changed), then save what was verified.
 
         On failure nothing is saved and the previous config keeps running (the supervisor rolls back).
         """
-        wanted = settings.llmlink
-        spec = provider(wanted.provider)
+        spec = provider(settings.llmlink.provider)
         if key is not None and spec.needs_key:
             await self.keys.set(spec.id, key)
             self.stored_keys[spec.id] = True
-        launch_changed = (wanted.port, wanted.app_mode, wanted.binary, wanted.log_level) != (
-            self.supervisor.config.port,
-            self.supervisor.config.app_mode,
-            self.supervisor.config.binary,
-            self.supervisor.config.log_level,
-        )
         self._apply_policy(settings)
         self._stop_key_waits()
-        if launch_changed:
-            # Port, app mode or binary: a new launch, not a provider switch; stop the old one first.
-            await self.supervisor.stop()
-            self.supervisor.config = replace(
-                wanted,
-                provider=self.supervisor.config.provider,
-                model=self.supervisor.config.model,
-                base_url=self.supervisor.config.base_url,
-            )
-        result = await self.supervisor.switch(
-            wanted.provider, wanted.model, api_key=key, base_url=wanted.base_url, progress=progress
-        )
+        result = await self.supervisor.apply(settings.llmlink, key, progress=progress)
         if result.ok:
             failed = self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
             if failed is not None:
@@ -188,9 +182,8 @@ class Controller:
             return result
         if root is not None:
             # Outside cargo's default bin folder discovery would not look: remember where it is.
-            config = replace(self.supervisor.config, binary=str(result.binary))
-            self.supervisor.config = config
-            self.save(replace(self.settings, llmlink=config))
+            self.supervisor.set_binary(str(result.binary))
+            self.save(replace(self.settings, llmlink=self.supervisor.config))
         await self.start()
         return result
 
@@ -234,10 +227,52 @@ class Controller:
             listener()
         return found
 
-    def _background(self, coro: Coroutine[Any, Any, Any]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    # --- what the UI reads and asks: it reaches nothing past these -----------------------------------
+
+    @property
+    def config(self) -> LlmLinkConfig:
+        """What llm-link runs (or would run): the supervisor's verified config, not the settings' wish."""
+        return self.supervisor.config
+
+    @property
+    def log_path(self) -> Path:
+        """llm-link's own output, as the log window shows it."""
+        return self.supervisor.log_path
+
+    def subscribe(self, listener: Callable[[Status], None]) -> Callable[[], None]:
+        """Hear every status the supervisor publishes; call the returned function to stop."""
+        return self.supervisor.store.subscribe(listener)
+
+    def refresh(self) -> None:
+        """The menu's Refresh: probe again soon; returns at once."""
+        self.supervisor.refresh()
+
+    async def refresh_now(self) -> Status:
+        """Probe now and return what was found (also published to subscribers)."""
+        return await self.supervisor.refresh_now()
+
+    async def validate(
+        self, provider_id: str, key: Secret | None, *, model: str | None = None, base_url: str | None = None
+    ) -> tuple[ModelInfo, ...]:
+        """Settings' Validate: the checks a switch makes first, and the models llm-link lists (none when it
+        is not running). Raises AppErrorException (KEY_INVALID, UPSTREAM_UNREACHABLE, …)."""
+        return await self.supervisor.validate(provider_id, key, model=model, base_url=base_url)
+
+    async def stored_key(self, provider_id: str) -> Secret | None:
+        """The key in the keyring for `provider_id`, for Settings to show (masked). Unlike a start's lookup it
+        waits on the keyring's unlock prompt however long it stays open: the user opened Settings to answer
+        it. Raises AppErrorException (KEYRING_LOCKED, KEYRING_UNAVAILABLE, …)."""
+        return await self.keys.get(provider_id)
+
+    async def check_binary(self, path: str | None) -> BinaryCheck:
+        """Is `path` an llm-link we can drive? None: the one that would be found without a configured path."""
+        if path:
+            return await check_binary(Path(path).expanduser())
+        return await find_binary()
+
+    def can_build_llmlink(self) -> bool:
+        """Cargo is there, so `install_llmlink` can build llm-link."""
+        return cargo() is not None
 
     # --- the single-instance channel ---------------------------------------------------------------
 
@@ -352,8 +387,14 @@ class Controller:
         self.supervisor.set_auth_key(key)
 
     def _apply_policy(self, settings: Settings) -> None:
-        self.supervisor.policy = replace(
-            self.supervisor.policy, auto_restart=settings.auto_restart, poll_enabled=settings.auto_refresh
+        self.supervisor.set_policy(self._policy_for(settings))
+
+    def _policy_for(self, settings: Settings) -> Policy:
+        """The caller's policy under the user's settings. Polling runs only if both want it: a caller that
+        switched it off (a test, a benchmark) keeps it off whatever the settings say."""
+        base = self._base_policy
+        return replace(
+            base, auto_restart=settings.auto_restart, poll_enabled=settings.auto_refresh and base.poll_enabled
         )
 
 

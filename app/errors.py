@@ -52,3 +52,26 @@ class AppErrorException(Exception):
     def __init__(self, error: AppError) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+# --- factories for failures raised in more than one place (one wording each) -------------------------
+
+KEY_CHECK_SUGGESTION = "Check the key in Settings (copy it again from the provider's console)."
+
+
+def key_missing(display_name: str, suggestion: str | None = None) -> AppError:
+    """A provider that needs a key has none: not stored in the keyring, or not entered."""
+    return AppError(
+        ErrorCode.KEY_MISSING,
+        f"no API key is stored for {display_name}",
+        suggestion or f"Enter your {display_name} key in Settings.",
+    )
+
+
+def key_rejected(message: str) -> AppError:
+    """The key's format, llm-link or the provider itself said no; `message` says who and why."""
+    return AppError(ErrorCode.KEY_INVALID, message, KEY_CHECK_SUGGESTION)
+
+
+def unknown_provider(message: str) -> AppError:
+    return AppError(ErrorCode.CONFIG_ERROR, message, "Pick one of the ten providers in Settings.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,3 +37,15 @@ class Paths:
     @property
     def pid_file(self) -> Path:
         return self.state_dir / "llm-link.pid.json"
+
+
+def llmlink_builds_dir() -> Path:
+    """Where scripts/bootstrap.sh and scripts/run-tests build the llm-link versions the tests and benchmarks
+    drive (`<dir>/<version>/bin/llm-link`): $LLM_LINK_TRAY_BUILDS, else the XDG cache. The app itself never
+    looks here (it finds llm-link through Settings, $PATH, cargo and pyllmlink). scripts/bootstrap.sh
+    spells the same rule in shell; an empty variable counts as unset, as `${VAR:-default}` does there."""
+    override = os.environ.get("LLM_LINK_TRAY_BUILDS")
+    if override:
+        return Path(override)
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / APP_NAME / "llm-link"

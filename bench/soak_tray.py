@@ -27,6 +27,7 @@ from typing import Any
 
 import psutil
 
+from app.paths import llmlink_builds_dir
 from app.settings import Settings, SettingsFile
 from app.supervisor.config import LlmLinkConfig
 from bench.desktop import open_tray_menu, private_desktop, wait_until
@@ -260,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _default_binary() -> Path:
     versions = (REPO / "tests" / "llm-link-versions.txt").read_text().split()
-    return Path.home() / ".cache" / "llm-link-tray" / "llm-link" / versions[0] / "bin" / "llm-link"
+    return llmlink_builds_dir() / versions[0] / "bin" / "llm-link"
 
 
 if __name__ == "__main__":

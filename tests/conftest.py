@@ -14,6 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app.paths import llmlink_builds_dir
 from app.supervisor.contract import LaunchRequest
 from tests.llmlink_harness import RunningLlmLink, free_port, start_llmlink
 from tests.upstream_stub import GOOD_KEY, UpstreamStub
@@ -37,8 +38,8 @@ if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
 
 
 def builds_dir() -> Path:
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "llm-link-tray" / "llm-link"
-    return Path(os.environ.get("LLM_LINK_TRAY_BUILDS", default))
+    """The llm-link builds (`app.paths.llmlink_builds_dir`, the one place that rule lives)."""
+    return llmlink_builds_dir()
 
 
 def missing(what: str) -> None:

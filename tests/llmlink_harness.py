@@ -1,22 +1,26 @@
-"""Start a real llm-link for a test, through the app's own launch contract, and always reap it."""
+"""Start a real llm-link for a test through the app's own `launch()`, and always stop it.
+
+The same pipeline the supervisor uses (spawn → this pid answers → key swap → provider and model verified), so
+a test's llm-link is never started differently from the tray's.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
-import signal
+import shutil
 import socket
-from collections import deque
-from dataclasses import dataclass, field
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from app.llmlink_client import LlmLinkClient
-from app.supervisor.contract import Contract, LaunchPlan, LaunchRequest, build_launch, detect_contract
+from app.llmlink_client import DEFAULT_TIMEOUT, LlmLinkClient
+from app.supervisor.config import LlmLinkConfig
+from app.supervisor.contract import Contract, LaunchRequest
+from app.supervisor.instance import Instance, LaunchFailed, launch
+from app.supervisor.output_log import OutputLog
+from app.supervisor.process import LlmLinkProcess
 
 READY_TIMEOUT = 20.0
-# llm-link prints this once its listener is bound (0.3.x and 0.7.x alike).
-READY_LINE = "is listening on"
+STOP_GRACE = 2.0
 
 
 def free_port() -> int:
@@ -27,73 +31,67 @@ def free_port() -> int:
 
 @dataclass
 class RunningLlmLink:
-    binary: Path
-    contract: Contract
-    plan: LaunchPlan
-    proc: asyncio.subprocess.Process
-    output: deque[str] = field(default_factory=lambda: deque(maxlen=400))
-    drain: asyncio.Task[None] | None = None
+    instance: Instance
+    output: OutputLog
+    folder: Path  # the output log's, removed on stop
 
     @property
     def pid(self) -> int:
-        return self.proc.pid
+        return self.instance.pid
+
+    @property
+    def port(self) -> int:
+        return self.instance.port
+
+    @property
+    def proc(self) -> LlmLinkProcess:
+        return self.instance.process
+
+    @property
+    def contract(self) -> Contract:
+        assert self.instance.contract is not None  # launched, not adopted
+        return self.instance.contract
 
     @property
     def url(self) -> str:
-        return f"http://{self.plan.host}:{self.plan.port}"
+        return f"http://127.0.0.1:{self.port}"
 
-    def client(self, **kwargs: float) -> LlmLinkClient:
-        return LlmLinkClient(self.url, **kwargs)
+    def client(self, *, timeout: float = DEFAULT_TIMEOUT) -> LlmLinkClient:
+        return LlmLinkClient(self.url, timeout=timeout)
 
     def log_text(self) -> str:
-        return "\n".join(self.output)
+        return self.output.path.read_text(errors="replace") if self.output.path.exists() else ""
 
     async def stop(self) -> None:
-        if self.proc.returncode is None:
-            # SIGKILL also ends a SIGSTOPped process; llm-link has no graceful shutdown to wait for.
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            await self.proc.wait()
-        if self.drain is not None:
-            await self.drain
+        await self.instance.stop(STOP_GRACE)  # SIGCONT first, so a SIGSTOPped one ends too
+        self.output.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 async def start_llmlink(binary: Path, request: LaunchRequest) -> RunningLlmLink:
-    """Spawn llm-link for `request`, wait until it listens, apply the key swap the contract asks for."""
-    contract = await detect_contract(binary)
-    plan = build_launch(contract, request)
-    proc = await asyncio.create_subprocess_exec(
-        str(binary),
-        *plan.argv,
-        env=dict(plan.env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,
+    """llm-link for `request` (its host is always loopback), verified; its output goes to a log of its own."""
+    config = LlmLinkConfig(
+        provider=request.provider,
+        model=request.model,
+        base_url=request.base_url,
+        port=request.port,
+        app_mode=request.app_mode,
+        binary=str(binary),
+        log_level=request.log_level,
     )
-    running = RunningLlmLink(binary, contract, plan, proc)
-    ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def drain() -> None:
-        assert proc.stdout is not None
-        async for raw in proc.stdout:
-            line = raw.decode("utf-8", "replace").rstrip()
-            running.output.append(line)
-            if READY_LINE in line and not ready.done():
-                ready.set_result(None)
-        if not ready.done():
-            ready.set_exception(RuntimeError("llm-link exited before listening"))
-
-    running.drain = asyncio.create_task(drain())
+    folder = Path(tempfile.mkdtemp(prefix="llm-link-test-"))
+    output = OutputLog(folder / "llm-link.log")
+    running = None
     try:
-        await asyncio.wait_for(asyncio.shield(ready), READY_TIMEOUT)
-        if plan.key_swap is not None:
-            swap = plan.key_swap
-            async with running.client() as client:
-                result = await client.update_key(swap.provider, swap.api_key, base_url=swap.base_url)
-            if not result.succeeded:
-                raise RuntimeError(f"key swap refused: {result.message}")
-    except BaseException as exc:
-        await running.stop()
-        raise RuntimeError(f"llm-link {plan.argv} did not come up: {exc}\n{running.log_text()}") from exc
+        instance = await launch(
+            config, request.api_key, output=output, auth_key=request.auth_key, start_timeout=READY_TIMEOUT
+        )
+        running = RunningLlmLink(instance, output, folder)
+    except LaunchFailed as exc:
+        log = output.path.read_text(errors="replace") if output.path.exists() else ""
+        raise RuntimeError(f"llm-link {binary} did not come up: {exc.error}\n{log}") from exc
+    finally:
+        if running is None:
+            output.close()
+            shutil.rmtree(folder, ignore_errors=True)
     return running

@@ -312,7 +312,7 @@ async def controller_waiting_for_the_keyring(
     SettingsFile(paths.config_dir).save(Settings(llmlink=config))
     controller = Controller(paths, cli_key_wait=2.0)
     waiting = asyncio.get_running_loop().create_future()
-    unsubscribe = controller.supervisor.store.subscribe(
+    unsubscribe = controller.subscribe(
         lambda status: status.waiting and not waiting.done() and waiting.set_result(status)
     )
     started = time.monotonic()

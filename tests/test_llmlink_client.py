@@ -10,6 +10,7 @@ import socket
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from app.errors import ErrorCode
@@ -272,15 +273,15 @@ async def test_bad_and_good_keys_reach_the_upstream_through_llmlink(
     running = await start_llmlink_for(
         llmlink_binary, "openai", api_key=Secret("sk-wrong-0123456789"), base_url=upstream.url, model="stub-gpt-4o"
     )
-    async with running.client(timeout=15) as client:
+    async with running.client(timeout=15) as client, httpx.AsyncClient(base_url=running.url, timeout=15) as editor:
         validation = await client.validate("openai", Secret("sk-wrong-0123456789"), base_url=upstream.url)
         assert validation.is_valid  # the binary's word, not the upstream's
         assert not upstream.requests
-        bad = await client._http.post("/api/chat", json=_chat("stub-gpt-4o"))
+        bad = await editor.post("/api/chat", json=_chat("stub-gpt-4o"))
         assert upstream.wait_for_request("/chat/completions").authorization == "Bearer sk-wrong-0123456789"
         assert bad.status_code >= 400
         assert (await client.update_key("openai", Secret(good_key), base_url=upstream.url)).succeeded
-        good = await client._http.post("/api/chat", json=_chat("stub-gpt-4o"))
+        good = await editor.post("/api/chat", json=_chat("stub-gpt-4o"))
     assert good.status_code == 200, good.text
     assert "hello from the openai stub" in good.text
 

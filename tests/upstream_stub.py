@@ -4,6 +4,8 @@ It speaks just enough of two dialects for llm-link to validate keys, list models
 Ollama (`GET /api/tags`, `POST /api/chat`) and OpenAI (`GET /models`, `POST /chat/completions`, also under
 `/v1`). OpenAI-style calls need `Authorization: Bearer <good_key>`; any other key gets a 401, as a real
 provider would answer. Every request is recorded so tests can see what llm-link sent upstream.
+A chat with `"stream": true` is answered as OpenAI does, with Server-Sent Events, one `stream_pieces` entry
+per event; with `stream_gate` set, each stream stops after its first piece until the gate opens.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class UpstreamStub:
     port: int = 0
     good_key: str = GOOD_KEY
     requests: list[SeenRequest] = field(default_factory=list)
+    stream_pieces: tuple[str, ...] = ("hello", " from", " the", " streaming", " stub")
+    stream_gate: threading.Event | None = None
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,11 +59,11 @@ class UpstreamStub:
                 pass
 
             def do_GET(self) -> None:
-                stub._handle(self, b"")
+                stub.handle(self, b"")
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                stub._handle(self, self.rfile.read(length))
+                stub.handle(self, self.rfile.read(length))
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
@@ -88,12 +92,15 @@ class UpstreamStub:
 
     # -- request handling --
 
-    def _handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+    def handle(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
         path = handler.path.split("?", 1)[0]
         seen = SeenRequest(handler.command, path, handler.headers.get("Authorization"), body)
         with self._arrived:
             self.requests.append(seen)
             self._arrived.notify_all()
+        if self._wants_stream(seen):
+            self._stream(handler)
+            return
         status, payload = self._route(seen)
         data = json.dumps(payload).encode()
         handler.send_response(status)
@@ -101,6 +108,33 @@ class UpstreamStub:
         handler.send_header("Content-Length", str(len(data)))
         handler.end_headers()
         handler.wfile.write(data)
+
+    def _wants_stream(self, seen: SeenRequest) -> bool:
+        if seen.method != "POST" or seen.path.removeprefix("/v1") != "/chat/completions":
+            return False
+        if seen.authorization != f"Bearer {self.good_key}":
+            return False  # the 401 comes from _route
+        try:
+            return bool(json.loads(seen.body).get("stream"))
+        except ValueError:
+            return False
+
+    def _stream(self, handler: BaseHTTPRequestHandler) -> None:
+        """OpenAI's streaming shape: `data: {chunk}` events, then `data: [DONE]`; no Content-Length (HTTP/1.0
+        close-delimited), each event written to the socket at once."""
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/event-stream")
+        handler.send_header("Cache-Control", "no-cache")
+        handler.end_headers()
+        try:
+            for index, piece in enumerate(self.stream_pieces):
+                if index == 1 and self.stream_gate is not None and not self.stream_gate.wait(60):
+                    return  # a test forgot to open the gate: end the stream short rather than hang the thread
+                delta: dict[str, str] = {"content": piece} if index else {"role": "assistant", "content": piece}
+                handler.wfile.write(_sse(_chunk(delta, None)))
+            handler.wfile.write(_sse(_chunk({}, "stop")) + b"data: [DONE]\n\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller hung up mid-stream (a test of exactly that): nothing to report
 
     def _route(self, seen: SeenRequest) -> tuple[int, Any]:
         path = seen.path.removeprefix("/v1")
@@ -146,3 +180,17 @@ class UpstreamStub:
                 "usage": {"prompt_tokens": 1, "completion_tokens": 5, "total_tokens": 6},
             }
         return 404, {"error": f"stub has no route {seen.method} {seen.path}"}
+
+
+def _chunk(delta: dict[str, str], finish_reason: str | None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion.chunk",
+        "created": 1767225600,
+        "model": OPENAI_MODELS[0],
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
+
+
+def _sse(payload: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"

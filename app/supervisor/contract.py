@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
-from app.errors import AppError, AppErrorException, ErrorCode
+from app.errors import AppError, AppErrorException, ErrorCode, key_missing
 from app.providers import OLLAMA_DEFAULT_BASE_URL, PROVIDERS, Provider, provider
 from app.secret import Secret
 from app.supervisor.pipe import PipeReader, open_pipe
@@ -224,13 +224,7 @@ def build_launch(contract: Contract, request: LaunchRequest, base_env: Mapping[s
     spec = _checked_provider(request.provider)
     protocol = _protocol_for(contract, request.app_mode)
     if spec.needs_key and not request.api_key:
-        raise AppErrorException(
-            AppError(
-                ErrorCode.KEY_MISSING,
-                f"{spec.display_name} needs an API key and none is stored",
-                f"Enter your {spec.display_name} key in Settings.",
-            )
-        )
+        raise AppErrorException(key_missing(spec.display_name))
     if request.base_url is not None:
         if not spec.takes_base_url:
             raise _config_error(

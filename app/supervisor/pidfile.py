@@ -55,6 +55,15 @@ def write(path: Path, record: PidRecord) -> None:
         raise
 
 
+def rewrite(path: Path, record: PidRecord) -> None:
+    """Update the record of a process that keeps running (a hot switch changed its config). Never raises: the
+    old record still identifies it (pid, start time, binary); only its config fingerprint is out of date."""
+    try:
+        write(path, record)
+    except OSError as exc:
+        log.warning("could not update the PID file %s: %s", path, exc)
+
+
 def read(path: Path) -> PidRecord | None:
     try:
         data = json.loads(path.read_text())
@@ -82,6 +91,18 @@ def remove(path: Path) -> None:
         pass
     except OSError as exc:
         log.warning("could not remove the PID file %s: %s", path, exc)
+
+
+def adoptable(path: Path) -> PidRecord | None:
+    """The record of the llm-link a PID file names, if that process is still ours; a stale file is removed."""
+    record = read(path)
+    if record is None:
+        return None
+    if not is_ours(record):
+        log.info("PID file names pid %d, which is not our llm-link any more: ignoring it", record.pid)
+        remove(path)
+        return None
+    return record
 
 
 # What Linux appends to /proc/PID/exe once the file the process runs has been deleted or replaced.

@@ -1,8 +1,10 @@
-"""Timing policy in one place: restart backoff, crash-loop limit, polling by state, degraded patience."""
+"""Timing policy in one place: restart backoff, crash-loop limit, polling by state, degraded patience.
+
+The numbers only; `restarts.Backoff` and `monitor.Monitor` act on them.
+"""
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 from app.supervisor.state import State
@@ -32,28 +34,3 @@ class Policy:
 
     def poll_interval(self, state: State) -> float | None:
         return self.poll_intervals.get(state) if self.poll_enabled else None
-
-
-class Backoff:
-    """0.5 s, 1 s, 2 s, … up to 30 s between restarts; gives up after N failed starts in a window."""
-
-    def __init__(self, policy: Policy) -> None:
-        self._policy = policy
-        self._attempt = 0
-        self._failures: deque[float] = deque()
-
-    def next_delay(self) -> float:
-        delay: float = min(self._policy.backoff_first * 2.0**self._attempt, self._policy.backoff_max)
-        self._attempt += 1
-        return delay
-
-    def record_failure(self, now: float) -> bool:
-        """Note a failed start or crash; True when that makes a crash loop."""
-        self._failures.append(now)
-        while self._failures and now - self._failures[0] > self._policy.crash_loop_window:
-            self._failures.popleft()
-        return len(self._failures) >= self._policy.crash_loop_starts
-
-    def reset(self) -> None:
-        self._attempt = 0
-        self._failures.clear()

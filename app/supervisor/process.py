@@ -71,6 +71,12 @@ class LlmLinkProcess:
     def running(self) -> bool:
         return not self.exited.done()
 
+    @property
+    def returncode(self) -> int | None:
+        """Its exit status once it has ended (as asyncio's Process says it); None while it runs, and always
+        for an adopted process, which is not our child."""
+        return self.exited.result().returncode if self.exited.done() else None
+
     async def stop(self, grace: float = STOP_GRACE) -> Exit:
         """SIGTERM to the process group, SIGKILL after `grace` seconds; returns once it is gone."""
         if self.exited.done():

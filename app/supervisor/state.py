@@ -3,13 +3,15 @@
     PID ✓ (alive, not a zombie, same identity) · Port ✓ (TCP connect) · API ✓ (`/api/health` answers with our
     pid, and the editor-facing route answers too) → UNKNOWN, STOPPED, STARTING, RUNNING, DEGRADED, ERROR
 
-`classify` is the one place that turns a probe into a state; the supervisor adds what only it knows
-(a start in progress, a crash, a user's stop).
+`classify` is the one place that turns a probe into a state; `derive_state` adds what only the supervisor
+knows (whether it runs llm-link, and the state it shows now: a crash's ERROR stays until the user acts).
+Both are pure.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Final
@@ -92,6 +94,21 @@ def classify(details: HealthDetails, *, managed: bool, configured: bool = True) 
     return State.DEGRADED if details.port_ok else State.STOPPED
 
 
+def derive_state(details: HealthDetails, *, managed: bool, current: State) -> State:
+    """The state to show after a probe, given whether we run (or adopted) an llm-link and the state shown now.
+
+    A probe alone cannot tell a crash from a stop: with nothing running, an ERROR (a crash, a failed start)
+    stays until the user acts or a start succeeds. A process we run that the probe finds gone is exiting:
+    its exit watcher reports how, so the state stays as it is until then.
+    """
+    state = classify(details, managed=managed)
+    if not managed and current is State.ERROR and state is State.STOPPED:
+        return State.ERROR
+    if managed and state is State.STOPPED:
+        return current
+    return state
+
+
 @dataclass(frozen=True)
 class Failure:
     """An intent (a switch, a validation) that failed while the previous instance kept running.
@@ -146,3 +163,35 @@ class Status:
         pid = f" (PID {self.pid})" if self.pid else ""
         waiting = f", {self.waiting}" if self.waiting else ""
         return f"{self.state.value.capitalize()}{pid}{waiting} [{self.details.summary()}]"
+
+
+def next_status(
+    current: Status,
+    state: State,
+    changes: Mapping[str, object],
+    *,
+    pid: int | None,
+    port: int,
+    provider: str,
+    model: str | None,
+) -> Status:
+    """`current` moved to `state` with `changes`; what `changes` leaves out comes from the supervisor's own
+    view (the pid of its current instance, the port, provider and model of its config).
+
+    `error` is the cause of an ERROR/DEGRADED state: serving again, there is none (a failed intent beside a
+    running instance is `last_failure`, never `error`). An explicit `error=None` marks a success (a verified
+    start, a user's stop, a new start beginning): the last failed action is then history, unless `changes`
+    sets it again (a rollback).
+    """
+    status = current.moved_to(state, **changes)
+    if "pid" not in changes:
+        status = replace(status, pid=pid)
+    if "port" not in changes:
+        status = replace(status, port=port)
+    if "provider" not in changes and state is not State.STARTING:
+        status = replace(status, provider=provider, model=model)
+    if state is State.RUNNING and "error" not in changes:
+        status = replace(status, error=None)
+    if "error" in changes and changes["error"] is None and "last_failure" not in changes:
+        status = replace(status, last_failure=None)
+    return status

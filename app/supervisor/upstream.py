@@ -13,7 +13,7 @@ from typing import Final
 
 import httpx
 
-from app.errors import AppError, ErrorCode
+from app.errors import AppError, ErrorCode, key_rejected
 from app.providers import OLLAMA_DEFAULT_BASE_URL
 from app.secret import Secret
 
@@ -50,9 +50,5 @@ async def _check(url: str, key: Secret | None, name: str, suggestion: str) -> Ap
         log.info("upstream %s unreachable: %s", url, type(exc).__name__)
         return AppError(ErrorCode.UPSTREAM_UNREACHABLE, f"{name} does not answer at {url}", suggestion)
     if response.status_code in (401, 403):
-        return AppError(
-            ErrorCode.KEY_INVALID,
-            f"{name} rejected the key (HTTP {response.status_code})",
-            "Check the key in Settings (copy it again from the provider's console).",
-        )
+        return key_rejected(f"{name} rejected the key (HTTP {response.status_code})")
     return None

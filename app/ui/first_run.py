@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
-from app.controller import Controller
-from app.supervisor.binary import HOW_TO_INSTALL
-from app.supervisor.installer import InstallResult, cargo
+from app.controller import HOW_TO_INSTALL, Controller, InstallResult
+from app.tasks import BackgroundTasks
 
 
 class FirstRunDialog(QDialog):
@@ -24,10 +21,10 @@ class FirstRunDialog(QDialog):
         super().__init__(parent)
         self.controller = controller
         self.cargo_root = cargo_root
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks("first run")
         self.setWindowTitle("llm-link-tray — llm-link is missing")
         self.setMinimumSize(640, 380)
-        has_cargo = cargo() is not None
+        has_cargo = controller.can_build_llmlink()
         self.intro = QLabel(
             "<b>llm-link was not found.</b> llm-link-tray supervises llm-link but does not include it.<br>"
             + HOW_TO_INSTALL
@@ -55,9 +52,7 @@ class FirstRunDialog(QDialog):
             layout.addWidget(widget)
 
     def _start_install(self) -> None:
-        task = asyncio.ensure_future(self.install())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self.install(), name="install llm-link")
 
     async def install(self) -> InstallResult:
         self.install_button.setEnabled(False)

@@ -1,9 +1,7 @@
-"""Desktop notifications: when to tell the user (rules, pure) and how (freedesktop D-Bus or the tray).
+"""Desktop notifications: how the user is told (freedesktop D-Bus or the tray's balloon).
 
-Rules: one notice per transition into DEGRADED or ERROR (a new error code counts as a new transition), and a
-recovery notice on the way back to RUNNING; nothing after the user's own Stop; DEGRADED within a grace period
-after a start or switch does not count (llm-link may still be warming up). Each notice replaces the previous
-one where the platform allows.
+What to tell and when is decided elsewhere, without Qt (app/supervisor/notices.py); this only shows each
+`Notice`. Each notice replaces the previous one where the platform allows.
 """
 
 from __future__ import annotations
@@ -12,70 +10,17 @@ import asyncio
 import logging
 import os
 import sys
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
-from app.supervisor.state import State, Status
+from app.supervisor.notices import Notice
+from app.tasks import BackgroundTasks
 
 log = logging.getLogger("llm_link_tray.ui.notifications")
 
-START_GRACE: Final = 10.0
 APP_NAME: Final = "llm-link-tray"
-
-
-@dataclass(frozen=True)
-class Notice:
-    kind: str  # "degraded", "error" or "recovered"
-    title: str
-    body: str
-
-
-class NoticeRules:
-    def __init__(self, grace: float = START_GRACE, clock: Callable[[], float] = time.monotonic) -> None:
-        self.grace = grace
-        self._clock = clock
-        self._grace_until = 0.0
-        self._announced: tuple[State, str] | None = None
-
-    def started(self) -> None:
-        """A start or switch begins: give llm-link the grace period before DEGRADED counts."""
-        self._grace_until = self._clock() + self.grace
-
-    def decide(self, status: Status, *, enabled: bool = True) -> Notice | None:
-        state = status.state
-        if state is State.STOPPED:
-            self._announced = None  # the user's own stop (or quit): nothing to report, now or later
-            return None
-        if state is State.RUNNING:
-            was, self._announced = self._announced, None
-            if was is None or not enabled:
-                return None
-            return Notice("recovered", "llm-link is running again", _who(status))
-        if state not in (State.DEGRADED, State.ERROR):
-            return None
-        if state is State.DEGRADED and self._clock() < self._grace_until:
-            return None
-        key = (state, status.error.code.value if status.error else "")
-        if key == self._announced:
-            return None
-        self._announced = key
-        if not enabled:
-            return None
-        if state is State.DEGRADED:
-            detail = status.details.problem or status.details.summary()
-            return Notice("degraded", "llm-link is not answering properly", f"{detail}\n{_who(status)}")
-        error = status.error
-        body = f"{error.code}: {error.message}\n{error.suggestion}" if error else _who(status)
-        return Notice("error", "llm-link has a problem", body)
-
-
-def _who(status: Status) -> str:
-    return f"{status.provider or '?'} / {status.model or 'default model'} on port {status.port}"
 
 
 class Notifier(QObject):
@@ -92,8 +37,7 @@ class Notifier(QObject):
         self._tray = tray
         self._last_id = 0
         self._router: Any = None
-        self._listener: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks = BackgroundTasks("notifier")  # the action listener and notices being sent
 
     @property
     def uses_dbus(self) -> bool:
@@ -122,12 +66,11 @@ class Notifier(QObject):
             log.info("no notification daemon on the session bus (%s): using the tray", exc)
             return False
         self._router = router
-        self._listener = asyncio.ensure_future(self._listen(queue))
+        self._tasks.spawn(self._listen(queue), name="notification actions")
         return True
 
     async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
+        await self._tasks.cancel_all()
         if self._router is not None:
             await self._router.__aexit__(None, None, None)
             self._router = None
@@ -137,9 +80,7 @@ class Notifier(QObject):
         if self._router is None:
             self._balloon(notice)
             return
-        task = asyncio.ensure_future(self._notify(notice))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(self._notify(notice), name=f"notify: {notice.title}")
 
     async def _notify(self, notice: Notice) -> None:
         from jeepney import DBusAddress, new_method_call

@@ -6,10 +6,9 @@ shown with `open()`, never `exec()`. Keys are read from and written to the keyri
 
 from __future__ import annotations
 
-import asyncio
 import logging
+from collections.abc import Coroutine
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -30,15 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.controller import Controller
+from app.controller import APP_MODES, Controller, SwitchResult
 from app.errors import AppError, AppErrorException, ErrorCode
 from app.providers import PROVIDERS, provider
 from app.secret import Secret
 from app.settings import Settings
-from app.supervisor.binary import check_binary
-from app.supervisor.config import LlmLinkConfig
-from app.supervisor.contract import APP_PROTOCOLS
-from app.supervisor.supervisor import SwitchResult
+from app.tasks import BackgroundTasks
 
 log = logging.getLogger("llm_link_tray.ui.settings")
 
@@ -61,7 +57,7 @@ class SettingsDialog(QDialog):
         self.controller = controller
         self.setWindowTitle("llm-link-tray — Settings")
         self.setMinimumWidth(520)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks("settings")
         self._key_loaded_for: str | None = None
         self._build()
         self.load(controller.settings)
@@ -91,7 +87,7 @@ class SettingsDialog(QDialog):
         self.port = QSpinBox()
         self.port.setRange(1024, 65535)
         self.app_mode = QComboBox()
-        for mode in APP_PROTOCOLS:
+        for mode in APP_MODES:
             self.app_mode.addItem(mode, mode)
         self.binary = QLineEdit()
         self.binary.setPlaceholderText("found automatically")
@@ -158,14 +154,15 @@ class SettingsDialog(QDialog):
         spec = provider(provider_id)
         model = self.model.currentText().strip() or None
         base_url = self.base_url.text().strip() or None if spec.takes_base_url else None
-        config = LlmLinkConfig(
+        # What the dialog does not show (the log level) stays as saved.
+        config = replace(
+            self.controller.settings.llmlink,
             provider=provider_id,
             model=model,
             base_url=base_url,
             port=self.port.value(),
             app_mode=str(self.app_mode.currentData()),
             binary=self.binary.text().strip() or None,
-            log_level=self.controller.settings.llmlink.log_level,
         )
         return replace(
             self.controller.settings,
@@ -186,7 +183,7 @@ class SettingsDialog(QDialog):
         config = settings.llmlink
         self._busy(True, "Validating…")
         try:
-            models = await self.controller.supervisor.validate(
+            models = await self.controller.validate(
                 config.provider, self.entered_key(), model=config.model, base_url=config.base_url
             )
         except AppErrorException as exc:
@@ -250,7 +247,7 @@ class SettingsDialog(QDialog):
         if not text:
             self.binary_status.setText("")
             return
-        check = await check_binary(Path(text).expanduser())
+        check = await self.controller.check_binary(text)
         if check.contract is not None:
             self.binary_status.setText(f"✓ {check.contract.label}")
         elif check.error is not None:
@@ -278,7 +275,7 @@ class SettingsDialog(QDialog):
 
     async def _load_key(self, provider_id: str) -> None:
         try:
-            key = await self.controller.keys.get(provider_id)
+            key = await self.controller.stored_key(provider_id)
         except AppErrorException as exc:
             self._show_error(exc.error)
             return
@@ -318,7 +315,5 @@ class SettingsDialog(QDialog):
         self.binary.setText(path)
         self._spawn(self.check_binary())
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.spawn(coro)

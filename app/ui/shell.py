@@ -3,18 +3,18 @@ with every status the supervisor publishes."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.controller import Controller
 from app.errors import ErrorCode
-from app.supervisor.state import State, Status
+from app.supervisor.notices import Notice
+from app.supervisor.state import Status
+from app.tasks import BackgroundTasks
 from app.ui.first_run import FirstRunDialog
 from app.ui.log_window import LogWindow
-from app.ui.notifications import Notice, NoticeRules, Notifier
+from app.ui.notifications import Notifier
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.tray import TrayIcon
 
@@ -30,25 +30,21 @@ class Shell(QObject):
         self.controller = controller
         self.tray = TrayIcon(controller)
         self.notifier = Notifier(self.tray.icon)
-        self.rules = NoticeRules()
         self.settings_dialog: SettingsDialog | None = None
         self.first_run: FirstRunDialog | None = None
         self.log_window: LogWindow | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks("shell")
         self.tray.settings_requested.connect(self.show_settings)
         self.tray.logs_requested.connect(self.show_logs)
         self.notifier.action_invoked.connect(self._on_notice_action)
-        controller.supervisor.store.subscribe(self._on_status)
+        controller.subscribe(self._on_status)
+        # What to say and when is the controller's (app/supervisor/notices.py); the shell only shows it.
+        controller.notices.subscribe(self._notify)
 
     def _on_status(self, status: Status) -> None:
-        if status.state is State.STARTING:
-            self.rules.started()
         self.tray.render(status)
         if status.error is not None and status.error.code is ErrorCode.EXE_NOT_FOUND and self.first_run is None:
             self.show_first_run()
-        notice = self.rules.decide(status, enabled=self.controller.settings.notifications)
-        if notice is not None:
-            self._notify(notice)
         self.status_rendered.emit(status)
 
     def _notify(self, notice: Notice) -> None:
@@ -57,9 +53,7 @@ class Shell(QObject):
 
     def _on_notice_action(self, action: str) -> None:
         if action == "restart":
-            task = asyncio.ensure_future(self.controller.restart())
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+            self._tasks.spawn(self.controller.restart(), name="restart from a notification")
         elif action == "logs":
             self.show_logs()
 
@@ -92,6 +86,6 @@ class Shell(QObject):
 
     def show_logs(self) -> None:
         if self.log_window is None:
-            self.log_window = LogWindow(self.controller.supervisor.log_path)
+            self.log_window = LogWindow(self.controller.log_path)
         self.log_window.show()
         self.log_window.raise_()

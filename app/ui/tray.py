@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
@@ -14,6 +13,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from app.controller import Controller
 from app.providers import PROVIDERS
 from app.supervisor.state import State, Status
+from app.tasks import BackgroundTasks
 from app.ui.icons import key_icon, state_icon
 from app.ui.menu_state import enabled_items
 
@@ -62,7 +62,7 @@ class TrayIcon(QObject):
         # How many Qt properties render() has written: a public seam for the test that unchanged statuses
         # cost no Qt call.
         self.qt_writes = 0
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = BackgroundTasks("tray menu")
         self.icon = QSystemTrayIcon(self)
         self.menu = QMenu()
         self.actions: dict[str, QAction] = {}
@@ -93,7 +93,7 @@ class TrayIcon(QObject):
 
     def _view(self, status: Status) -> dict[tuple[str, str], object]:
         """Everything the icon and menu show, as (item, property) → value; pure, so it can be diffed."""
-        config = self.controller.supervisor.config
+        config = self.controller.config
         error = error_line(status)
         view: dict[tuple[str, str], object] = {
             ("tray", "icon"): ("state", status.state),
@@ -160,7 +160,7 @@ class TrayIcon(QObject):
         add("stop", "Stop", lambda: self._run(self.controller.stop()))
         add("restart", "Restart", lambda: self._run(self.controller.restart()))
         self.menu.addSeparator()
-        add("refresh", "Refresh now", self.controller.supervisor.refresh)
+        add("refresh", "Refresh now", self.controller.refresh)
         auto = add("auto_refresh", "Auto-refresh", self._toggle_auto_refresh)
         auto.setCheckable(True)
         add("settings", "Settings…", self.settings_requested.emit)
@@ -189,9 +189,7 @@ class TrayIcon(QObject):
                 self.render(self.controller.status)
                 self.intent_finished.emit()
 
-        task = asyncio.ensure_future(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks.spawn(run(), name=f"menu: {getattr(intent, '__qualname__', 'intent')}")
 
     def _toggle_auto_refresh(self) -> None:
         from dataclasses import replace
@@ -200,7 +198,7 @@ class TrayIcon(QObject):
         self.controller.save(settings)
 
     def _open_log_folder(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.controller.supervisor.log_path.parent)))
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.controller.log_path.parent)))
 
     def _on_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason is QSystemTrayIcon.ActivationReason.Trigger:

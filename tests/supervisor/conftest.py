@@ -10,6 +10,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from app.llmlink_client import LlmLinkClient
 from app.paths import Paths
 from app.secret import Secret
 from app.supervisor.config import LlmLinkConfig
@@ -84,6 +85,11 @@ async def wait_for(sup: Supervisor, predicate: Callable[[Status], bool], timeout
         raise AssertionError(f"status never matched within {timeout}s; last: {sup.status}") from None
     finally:
         unsubscribe()
+
+
+def served_by(sup: Supervisor) -> LlmLinkClient:
+    """A client of the test's own for the port the supervisor's llm-link serves (use it in `async with`)."""
+    return LlmLinkClient(f"http://127.0.0.1:{sup.config.port}")
 
 
 def llmlink_processes() -> list[psutil.Process]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import httpx
 import pytest
 
 from app.errors import AppErrorException, ErrorCode
@@ -167,7 +168,7 @@ async def test_the_key_never_shows_in_the_process_list_and_reaches_the_upstream(
     cmdline = _proc_strings(running.pid, "cmdline")
     environ = _proc_strings(running.pid, "environ")
     assert not any(good_key in arg for arg in cmdline)
-    assert ["--host", "127.0.0.1", "--port", str(running.plan.port)] == cmdline[
+    assert ["--host", "127.0.0.1", "--port", str(running.port)] == cmdline[
         cmdline.index("--host") : cmdline.index("--host") + 4
     ]
     if running.contract.kind is ContractKind.LEGACY:
@@ -179,7 +180,8 @@ async def test_the_key_never_shows_in_the_process_list_and_reaches_the_upstream(
     async with running.client(timeout=15) as client:
         health = await client.health()
         config = await client.current_config()
-        chat = await client._http.post(
+    async with httpx.AsyncClient(base_url=running.url, timeout=15, trust_env=False) as http:
+        chat = await http.post(
             "/api/chat", json={"model": "stub-gpt-4o", "stream": False, "messages": [{"role": "user", "content": "hi"}]}
         )
     assert (health.provider, health.model, health.pid) == ("openai", "stub-gpt-4o", running.pid)

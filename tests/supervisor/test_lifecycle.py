@@ -66,7 +66,7 @@ async def test_a_user_stop_suspends_auto_restart(llmlink_binary: Path, make_supe
     await sup.stop()
     assert sup.status.state is State.STOPPED
     # Nothing is scheduled: no restart task, and a refresh keeps it STOPPED.
-    assert sup._restart_task is None
+    assert not sup.restart_pending
     assert (await sup.refresh_now()).state is State.STOPPED
     assert llmlink_processes() == []
 
@@ -96,7 +96,7 @@ async def test_a_binary_that_exits_at_once_ends_in_crash_loop_without_busy_loopi
     # Four waits between five starts, doubling from backoff_first: 0.05 + 0.1 + 0.2 + 0.4.
     assert elapsed >= 0.75
     assert any("boom: bad day" in line for line in status.error.details)  # type: ignore[union-attr]
-    assert sup._restart_task is None or sup._restart_task.done()
+    assert not sup.restart_pending
 
 
 async def test_sigstop_is_degraded_and_sigcont_running_again(
@@ -189,7 +189,7 @@ async def test_a_missing_binary_is_exe_not_found(tmp_path: Path, make_supervisor
     assert sup.status.state is State.ERROR
     assert sup.status.error is not None and sup.status.error.code is ErrorCode.EXE_NOT_FOUND
     assert "cargo install llm-link" in sup.status.error.suggestion
-    assert sup._restart_task is None  # retrying cannot help: no busy loop
+    assert not sup.restart_pending  # retrying cannot help: no busy loop
 
 
 async def test_a_provider_without_a_stored_key_is_key_missing(

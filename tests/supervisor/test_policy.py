@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.supervisor.policy import Backoff, Policy
+from app.supervisor.policy import Policy
+from app.supervisor.restarts import Backoff
 from app.supervisor.state import State
 
 

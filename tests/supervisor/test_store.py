@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from app.supervisor.state import HealthDetails, State, Status
 from app.supervisor.store import StatusStore
-from tests.supervisor.conftest import MakeSupervisor
+from tests.supervisor.conftest import FAST, MakeSupervisor
 
 
 def _store(ttl: float = 60.0) -> tuple[StatusStore, list[int]]:
@@ -81,8 +82,7 @@ async def test_history_keeps_the_last_ten_probes() -> None:
 async def test_the_supervisors_cached_read_is_cheap_and_refresh_probes_again(
     modern_binary: Path, make_supervisor: MakeSupervisor
 ) -> None:
-    sup = await make_supervisor(modern_binary)
-    sup.store.ttl = 60
+    sup = await make_supervisor(modern_binary, policy=replace(FAST, status_ttl=60))
     await sup.refresh_now()
     probes = len(sup.store.history)
     assert (await sup.store.get()).state is State.RUNNING

@@ -9,12 +9,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import psutil
 
 from app.errors import ErrorCode
 from app.secret import Secret
 from app.supervisor.state import State, Status
-from tests.supervisor.conftest import FAST, MakeSupervisor, llmlink_processes
+from tests.supervisor.conftest import FAST, MakeSupervisor, llmlink_processes, served_by
 from tests.upstream_stub import UpstreamStub
 
 PAIRS = (("zhipu", "glm-4-air"), ("ollama", "qwen2.5:7b"))
@@ -36,7 +37,8 @@ async def test_twenty_switches_back_and_forth_each_end_on_a_new_pid(
         assert (status.provider, status.model) == (provider, model)
         assert status.pid not in seen_pids
         seen_pids.add(status.pid)
-        health = await sup._client().health()
+        async with served_by(sup) as client:
+            health = await client.health()
         assert (health.pid, health.provider, health.model) == (status.pid, provider, model)
         assert [p.pid for p in llmlink_processes()] == [status.pid]
     assert steps[:4] == ["validating", "updating", "restarting", "verifying"]
@@ -114,7 +116,8 @@ async def test_the_hot_path_keeps_the_process_and_is_verified(
     result = await sup.switch("zhipu", "glm-4-air", hot=True)
     assert result.ok and result.path == "hot"
     assert (result.status.pid, result.status.provider, result.status.model) == (pid, "zhipu", "glm-4-air")
-    health = await sup._client().health()
+    async with served_by(sup) as client:
+        health = await client.health()
     assert (health.pid, health.provider, health.model) == (pid, "zhipu", "glm-4-air")
 
 
@@ -153,9 +156,10 @@ async def test_a_custom_openai_endpoint_checks_the_key_with_the_upstream(
     good = await sup.switch("openai", "stub-gpt-4o", api_key=Secret(good_key), base_url=upstream.url)
     assert good.ok, good.error
     assert (good.status.provider, good.status.model, sup.config.base_url) == ("openai", "stub-gpt-4o", upstream.url)
-    chat = await sup._client()._http.post(
-        "/api/chat", json={"model": "stub-gpt-4o", "stream": False, "messages": [{"role": "user", "content": "hi"}]}
-    )
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{sup.config.port}", timeout=15, trust_env=False) as http:
+        chat = await http.post(
+            "/api/chat", json={"model": "stub-gpt-4o", "stream": False, "messages": [{"role": "user", "content": "hi"}]}
+        )
     assert chat.status_code == 200, chat.text
     assert upstream.wait_for_request("/chat/completions").authorization == f"Bearer {good_key}"
 

@@ -10,9 +10,10 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.errors import ErrorCode
+from app.paths import llmlink_builds_dir
 from app.supervisor.state import State
 from app.ui.first_run import FirstRunDialog
-from tests.conftest import MODERN, builds_dir, missing
+from tests.conftest import MODERN, missing
 from tests.ui.conftest import MakeController
 
 
@@ -21,9 +22,9 @@ async def test_missing_llmlink_is_explained_then_installed_and_started(
 ) -> None:
     if shutil.which("cargo") is None:
         missing("cargo is not installed")
-    if not os.access(builds_dir() / MODERN / "bin" / "llm-link", os.X_OK):
+    if not os.access(llmlink_builds_dir() / MODERN / "bin" / "llm-link", os.X_OK):
         missing(f"llm-link {MODERN} is not built")
-    real_home, cargo_root = Path.home(), builds_dir() / MODERN
+    real_home, cargo_root = Path.home(), llmlink_builds_dir() / MODERN
     # Nothing to discover: no configured path, no env var, an empty home.
     monkeypatch.delenv("LLM_LINK_BINARY_PATH", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

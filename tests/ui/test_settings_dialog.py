@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QLineEdit
 from pytestqt.qtbot import QtBot
 
 from app.autostart import XdgAutostart
-from app.controller import Controller
+from app.controller import Controller, SwitchResult
+from app.settings import SettingsFile
 from app.supervisor.state import State
-from app.supervisor.supervisor import SwitchResult
 from app.ui.settings_dialog import SettingsDialog
 from tests.ui.conftest import MakeController, next_emit
 from tests.upstream_stub import UpstreamStub
@@ -91,7 +91,7 @@ async def test_apply_runs_the_restart_protocol_with_visible_steps(
     assert status.pid != old_pid
     assert "Done: zhipu / glm-4-air" in dialog.message.text()
     assert controller.keys.stored["zhipu"] == ZHIPU_KEY  # type: ignore[attr-defined]
-    saved = controller._settings_file.load()
+    saved = SettingsFile(controller.paths.config_dir).load()
     assert (saved.llmlink.provider, saved.llmlink.model) == ("zhipu", "glm-4-air")
 
 
@@ -106,8 +106,8 @@ async def test_a_failed_apply_shows_the_error_and_keeps_the_old_config(
     result = await dialog.apply()
     assert result is not None and not result.ok
     assert "KEY_INVALID" in dialog.message.text() and "sk-ant-" in dialog.message.text()
-    assert (controller.status.pid, controller.supervisor.config.provider) == (pid, "zhipu")
-    assert controller._settings_file.load().llmlink.provider == "zhipu"
+    assert (controller.status.pid, controller.config.provider) == (pid, "zhipu")
+    assert SettingsFile(controller.paths.config_dir).load().llmlink.provider == "zhipu"
 
 
 async def test_the_key_is_masked_read_from_the_keyring_and_can_be_shown(

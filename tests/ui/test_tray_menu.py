@@ -112,7 +112,7 @@ async def test_clicking_a_provider_switches_to_it(
     controller = await make_controller(modern_binary, keys={"zhipu": "zhipu-key-0123456789"})
     await controller.refresh_stored_keys()
     tray = make_tray(controller)
-    controller.supervisor.store.subscribe(tray.render)
+    controller.subscribe(tray.render)
     tray.render(controller.status)
     done = next_emit(tray.intent_finished)
     tray.actions["provider:zhipu"].trigger()
@@ -146,13 +146,13 @@ async def test_an_unchanged_status_costs_no_qt_call(
     was what drove PySide6 6.12.0's None leak to an abort in ~20 idle minutes)."""
     controller = await make_controller(modern_binary)
     tray = make_tray(controller)
-    controller.supervisor.store.subscribe(tray.render)
+    controller.subscribe(tray.render)
     tray.render(controller.status)
     assert controller.status.state is State.RUNNING
     written = tray.qt_writes
     probes = []
     for _ in range(20):
-        probes.append(await controller.supervisor.refresh_now())
+        probes.append(await controller.refresh_now())
     assert len({p.details.checked_at for p in probes}) > 1  # real, fresh probes
     assert tray.qt_writes == written
     stopped = await controller.stop()

@@ -1,10 +1,12 @@
-"""When the user hears about llm-link's health: one notice per transition, none after their own Stop."""
+"""When the user hears about llm-link's health: one notice per transition, none after their own Stop, and
+no complaint while a fresh start warms up. The rules live beside the status store, without Qt."""
 
 from __future__ import annotations
 
 from app.errors import AppError, ErrorCode
+from app.supervisor.notices import Notice, NoticeRules, Notices
 from app.supervisor.state import HealthDetails, State, Status
-from app.ui.notifications import NoticeRules
+from app.supervisor.store import StatusStore
 
 
 class Clock:
@@ -52,7 +54,7 @@ def test_a_crash_and_its_restart_attempts_are_one_notice_and_a_crash_loop_anothe
 def test_degraded_right_after_a_start_waits_out_the_grace_period() -> None:
     clock = Clock()
     rules = NoticeRules(grace=10, clock=clock)
-    rules.started()
+    assert rules.decide(_status(State.STARTING)) is None  # a start or switch begins
     assert rules.decide(_status(State.DEGRADED)) is None
     clock.now += 11
     notice = rules.decide(_status(State.DEGRADED))
@@ -62,7 +64,7 @@ def test_degraded_right_after_a_start_waits_out_the_grace_period() -> None:
 
 def test_an_error_is_announced_even_within_the_grace() -> None:
     rules = NoticeRules(grace=10, clock=Clock())
-    rules.started()
+    rules.decide(_status(State.STARTING))
     notice = rules.decide(_status(State.ERROR, ErrorCode.PORT_IN_USE))
     assert notice is not None and "PORT_IN_USE" in notice.body and "do this" in notice.body
 
@@ -82,3 +84,57 @@ def test_switched_off_means_silent_but_still_tracked() -> None:
     # Turned back on during the same episode: no late notice for it, and no "recovered" for a silent one.
     assert rules.decide(_status(State.ERROR, ErrorCode.CRASHED)) is None
     assert rules.decide(_status(State.RUNNING), enabled=False) is None
+
+
+# --- the rules on the store: what the tray's notifier is handed ------------------------------------------
+
+
+async def _never_probed() -> Status:
+    raise AssertionError("these tests publish; nothing probes")
+
+
+def _feed(enabled: list[bool], clock: Clock) -> tuple[StatusStore, list[Notice]]:
+    store = StatusStore(_never_probed)
+    heard: list[Notice] = []
+    notices = Notices(store, lambda: enabled[0], NoticeRules(grace=10, clock=clock))
+    notices.subscribe(heard.append)
+    return store, heard
+
+
+def test_the_store_s_statuses_become_notices_with_the_start_grace_owned_by_the_rules() -> None:
+    """Nobody tells the rules a start began: the STARTING status the supervisor publishes does."""
+    clock = Clock()
+    store, heard = _feed([True], clock)
+    store.publish(_status(State.STARTING))
+    store.publish(_status(State.DEGRADED))  # warming up
+    assert heard == []
+    clock.now += 11
+    store.publish(_status(State.DEGRADED, ErrorCode.CONFIG_ERROR))  # a change the store passes on
+    store.publish(_status(State.RUNNING))
+    assert [n.kind for n in heard] == ["degraded", "recovered"]
+
+
+def test_the_settings_switch_is_asked_at_each_status() -> None:
+    enabled = [False]
+    store, heard = _feed(enabled, Clock())
+    store.publish(_status(State.ERROR, ErrorCode.CRASHED))
+    enabled[0] = True
+    store.publish(_status(State.ERROR, ErrorCode.CRASH_LOOP))
+    assert [n.body.split(":")[0] for n in heard] == ["CRASH_LOOP"]
+
+
+def test_a_broken_listener_does_not_keep_the_notice_from_the_others() -> None:
+    store = StatusStore(_never_probed)
+    notices = Notices(store, lambda: True, NoticeRules(clock=Clock()))
+    heard: list[Notice] = []
+
+    def broken(notice: Notice) -> None:
+        raise RuntimeError("listener bug")
+
+    notices.subscribe(broken)
+    notices.subscribe(heard.append)
+    store.publish(_status(State.ERROR, ErrorCode.CRASHED))
+    assert [n.kind for n in heard] == ["error"]
+    notices.close()
+    store.publish(_status(State.ERROR, ErrorCode.CRASH_LOOP))
+    assert len(heard) == 1  # closed: no longer listening
