@@ -111,21 +111,7 @@ async def opened_supervisor(binary: Path, policy: Policy) -> AsyncIterator[Super
 
 async def status_where(sup: Supervisor, predicate: Callable[[Status], bool], timeout: float = 10.0) -> Status:
     """The first published status (the current one included) that satisfies `predicate`."""
-    if predicate(sup.status):
-        return sup.status
-    reached: asyncio.Future[Status] = asyncio.get_running_loop().create_future()
-
-    def listener(status: Status) -> None:
-        if predicate(status) and not reached.done():
-            reached.set_result(status)
-
-    leave = sup.store.subscribe(listener)
-    try:
-        return await asyncio.wait_for(reached, timeout)
-    except TimeoutError:
-        raise TimeoutError(f"no such status within {timeout}s; last: {sup.status}") from None
-    finally:
-        leave()
+    return await sup.store.wait_for(predicate, timeout)
 
 
 async def time_until(sup: Supervisor, predicate: Callable[[Status], bool], act: Callable[[], None]) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import deque
@@ -56,6 +57,25 @@ class StatusStore:
                 listener(status)
             except Exception:
                 log.exception("status listener %r failed", listener)
+
+    async def wait_for(self, predicate: Callable[[Status], bool], timeout: float) -> Status:
+        """The first status (the current one included) that satisfies `predicate`, as it is published: an event
+        to wait on instead of polling. Raises TimeoutError, naming the last status, after `timeout` seconds."""
+        if predicate(self._status):
+            return self._status
+        reached: asyncio.Future[Status] = asyncio.get_running_loop().create_future()
+
+        def listener(status: Status) -> None:
+            if predicate(status) and not reached.done():
+                reached.set_result(status)
+
+        leave = self.subscribe(listener)
+        try:
+            return await asyncio.wait_for(reached, timeout)
+        except TimeoutError:
+            raise TimeoutError(f"no matching status within {timeout:g}s; last: {self._status}") from None
+        finally:
+            leave()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Hear every change; call the returned function to stop."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -70,21 +69,10 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
 
 async def wait_for(sup: Supervisor, predicate: Callable[[Status], bool], timeout: float = 15.0) -> Status:
     """Wait until a published status satisfies `predicate` (event-driven: the store's subscription)."""
-    if predicate(sup.status):
-        return sup.status
-    reached: asyncio.Future[Status] = asyncio.get_running_loop().create_future()
-
-    def listener(status: Status) -> None:
-        if predicate(status) and not reached.done():
-            reached.set_result(status)
-
-    unsubscribe = sup.store.subscribe(listener)
     try:
-        return await asyncio.wait_for(reached, timeout)
-    except TimeoutError:
-        raise AssertionError(f"status never matched within {timeout}s; last: {sup.status}") from None
-    finally:
-        unsubscribe()
+        return await sup.store.wait_for(predicate, timeout)
+    except TimeoutError as exc:
+        raise AssertionError(str(exc)) from None
 
 
 def served_by(sup: Supervisor) -> LlmLinkClient:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from app.supervisor.state import HealthDetails, State, Status
 from app.supervisor.store import StatusStore
@@ -90,3 +93,14 @@ async def test_the_supervisors_cached_read_is_cheap_and_refresh_probes_again(
     sup.store.invalidate()
     await sup.store.get()
     assert len(sup.store.history) == probes + 1
+
+
+async def test_wait_for_answers_with_the_first_matching_status_as_it_is_published() -> None:
+    store, _ = _store()
+    waiting = asyncio.ensure_future(store.wait_for(lambda s: s.state is State.ERROR, timeout=5))
+    store.publish(Status(State.STARTING))
+    store.publish(Status(State.ERROR, pid=7))
+    assert (await waiting).pid == 7
+    assert (await store.wait_for(lambda s: s.state is State.ERROR, timeout=0.01)).pid == 7  # already so
+    with pytest.raises(TimeoutError, match="last: Status"):
+        await store.wait_for(lambda s: s.state is State.RUNNING, timeout=0.05)
