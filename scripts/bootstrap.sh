@@ -25,6 +25,8 @@ DEBIAN_PACKAGES=(
   trayer notification-daemon gnome-keyring x11-utils imagemagick desktop-file-utils
   # a StatusNotifierItem watcher and host (what Plasma and GNOME's AppIndicator extension speak)
   haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
+  # a real browser for the gateway's web-page attack tests (tests/gateway/test_browser.py)
+  chromium
 )
 
 ensure_debian_packages() {
