@@ -29,8 +29,12 @@ from tests.upstream_stub import GOOD_KEY, UpstreamStub
 
 pytestmark = pytest.mark.llmlink
 # The flags this machine needs: no sandbox as root, no GPU, and no traffic of the browser's own.
+# --password-store=basic: on a session bus (scripts/run-tests has one) chromium otherwise asks the Secret
+# Service for its own keyring, D-Bus starts a gnome-keyring-daemon, and its create-keyring prompt stalls the
+# page until the report times out (seen: every browser test failing after 60 s under dbus-run-session).
 CHROMIUM_FLAGS = (
     "--headless",
+    "--password-store=basic",
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
