@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import logging
 import os
 import secrets
@@ -418,4 +419,10 @@ def _tray_diagnostics() -> dict[str, Any]:
     """The tray process itself, for long runs (bench/soak_tray.py) and bug reports. `none_refcount` is there
     because PySide6 6.12.0 leaked references to None until CPython 3.11 aborted; a count that keeps falling
     is that bug back (on Python >= 3.12 None is immortal and the number never moves)."""
-    return {"pid": os.getpid(), "python": sys.version.split()[0], "none_refcount": sys.getrefcount(None)}
+    return {
+        "pid": os.getpid(),
+        "python": sys.version.split()[0],
+        "none_refcount": sys.getrefcount(None),
+        # False in the tray: garbage is collected on the GUI thread only (app/ui/main_thread_gc.py).
+        "automatic_gc": gc.isenabled(),
+    }

@@ -65,8 +65,11 @@ def run_tray(paths: Paths, listener: socket.socket, args: argparse.Namespace) ->
     import qasync
 
     from app.ui.application import TrayApplication
+    from app.ui.main_thread_gc import MainThreadGc
 
     app = TrayApplication(sys.argv[:1])
+    # Qt objects must die on the GUI thread; the cyclic collector would free them in any thread (see module).
+    collector = MainThreadGc()
     app.setApplicationName("llm-link-tray")
     app.setDesktopFileName("io.github.llm_link_tray")
     app.setQuitOnLastWindowClosed(False)
@@ -82,6 +85,7 @@ def run_tray(paths: Paths, listener: socket.socket, args: argparse.Namespace) ->
         exit_code = await _serve(app, paths, listener, args)
 
     qasync.run(run())
+    collector.uninstall()
     # No os._exit here: the abort at teardown that once made it look necessary was PySide6 6.12.0's None leak
     # (pinned out in pyproject.toml; tests/test_qt_runtime.py fails if an installed PySide6 leaks again).
     return exit_code

@@ -6,6 +6,7 @@ Where CI=true a missing build or desktop part fails the test instead of skipping
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -55,6 +56,26 @@ def llmlink_build(version: str) -> Path:
     if not os.access(binary, os.X_OK):
         missing(f"llm-link {version} is not built at {binary}")
     return binary
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_automatic_garbage_collection() -> Iterator[None]:
+    """As in the tray (app/ui/main_thread_gc.py): the cyclic collector would run in whichever thread allocates,
+    here the upstream stand-in's request threads, keyring threads and qasync's executor threads, and destroy
+    Qt objects of earlier tests that wait in reference cycles (a closed qasync loop's timer object) in that
+    thread. That crashed whole-suite runs inside QEventLoop.run_forever (4 of 6 loaded runs). Garbage is
+    collected after each test instead, on the main thread."""
+    was = gc.isenabled()
+    gc.disable()
+    yield
+    if was:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_garbage_after_each_test() -> Iterator[None]:
+    yield
+    gc.collect()
 
 
 @pytest.hookimpl(wrapper=True)

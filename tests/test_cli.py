@@ -63,6 +63,8 @@ async def test_status_json_from_another_process_shows_the_live_state(
     assert (status["provider"], status["model"]) == ("ollama", "qwen2.5:7b")
     assert [p.pid for p in llmlink_processes()] == [status["pid"]]
     assert status["health"]["api_ok"] and status["health"]["editor_api_ok"]
+    # Garbage is collected on the GUI thread only (app/ui/main_thread_gc.py): Qt objects die where they live.
+    assert status["tray"]["automatic_gc"] is False
 
 
 async def test_launching_twice_leaves_one_supervisor_and_one_llmlink(
