@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,13 +40,15 @@ class Paths:
         return self.state_dir / "llm-link.pid.json"
 
 
-def llmlink_builds_dir() -> Path:
-    """Where scripts/bootstrap.sh and scripts/run-tests build the llm-link versions the tests and benchmarks
-    drive (`<dir>/<version>/bin/llm-link`): $LLM_LINK_TRAY_BUILDS, else the XDG cache. The app itself never
-    looks here (it finds llm-link through Settings, $PATH, cargo and pyllmlink). scripts/bootstrap.sh
-    spells the same rule in shell; an empty variable counts as unset, as `${VAR:-default}` does there."""
-    override = os.environ.get("LLM_LINK_TRAY_BUILDS")
+def llmlink_builds_dir(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:
+    """Where scripts/run-tray and scripts/run-tests build llm-link from crates.io (`<dir>/<version>/bin/llm-link`):
+    $LLM_LINK_TRAY_BUILDS, else the XDG cache. Binary discovery looks here too (newest version first), so the
+    tray that the README's set-up built for, and the login entry Settings writes, find the same llm-link.
+    scripts/bootstrap.sh spells the same rule in shell; an empty variable counts as unset, as `${VAR:-default}`
+    does there."""
+    env = os.environ if env is None else env
+    override = env.get("LLM_LINK_TRAY_BUILDS")
     if override:
         return Path(override)
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    cache = env.get("XDG_CACHE_HOME") or str((Path.home() if home is None else home) / ".cache")
     return Path(cache) / APP_NAME / "llm-link"

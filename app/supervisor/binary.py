@@ -1,7 +1,9 @@
 """Finding the llm-link binary and checking that it is one we can drive.
 
-Search order: the path configured in Settings, `$LLM_LINK_BINARY_PATH`, `$PATH`, `~/.cargo/bin`, and the
-cache of the PyPI package `pyllmlink` (`~/.cache/llm-link/<version>/<target>/llm-link`, newest first).
+Search order: the path configured in Settings, `$LLM_LINK_BINARY_PATH`, `$PATH`, `~/.cargo/bin`, the builds
+`scripts/run-tray` makes (`app.paths.llmlink_builds_dir()`, newest version first), and the cache of the PyPI
+package `pyllmlink` (`~/.cache/llm-link/<version>/<target>/llm-link`, newest first). Every entry point (the
+venv's `llm-link-tray`, `python -m app`, the login entry) searches the same way.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from app.errors import AppError, AppErrorException, ErrorCode
+from app.paths import llmlink_builds_dir
 from app.supervisor.contract import Contract, detect_contract
 
 EXE_NAME: Final = "llm-link.exe" if os.name == "nt" else "llm-link"
@@ -52,6 +55,12 @@ def candidates(
     if on_path:
         yield "PATH", Path(on_path)
     yield "cargo", home / ".cargo" / "bin" / EXE_NAME
+    builds = llmlink_builds_dir(env, home)
+    if builds.is_dir():
+        # What scripts/run-tray built (README's quick start): several versions side by side, newest first.
+        built = sorted(builds.glob(f"*/bin/{EXE_NAME}"), key=lambda p: _version_key(p.parent.parent.name), reverse=True)
+        for path in built:
+            yield "builds", path
     cache = home / ".cache" / "llm-link"
     if cache.is_dir():
         found = sorted(cache.glob(f"*/*/{EXE_NAME}"), key=lambda p: _version_key(p.parent.parent.name), reverse=True)
@@ -105,7 +114,8 @@ async def find_binary(
         None,
         AppError(
             ErrorCode.EXE_NOT_FOUND,
-            "llm-link was not found in Settings, $LLM_LINK_BINARY_PATH, $PATH, ~/.cargo/bin or pyllmlink's cache",
+            "llm-link was not found in Settings, $LLM_LINK_BINARY_PATH, $PATH, ~/.cargo/bin, "
+            "scripts/run-tray's builds or pyllmlink's cache",
             HOW_TO_INSTALL,
         ),
     )

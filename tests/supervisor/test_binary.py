@@ -105,6 +105,10 @@ def test_candidates_come_in_the_documented_order(tmp_path: Path) -> None:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("")
         p.chmod(0o755)
+    for version in ("0.3.6", "0.7.0", "0.10.0"):  # scripts/run-tray's builds, in the XDG cache
+        built = home / ".cache/llm-link-tray/llm-link" / version / "bin/llm-link"
+        built.parent.mkdir(parents=True)
+        built.write_text("")
     env = {"LLM_LINK_BINARY_PATH": "/opt/llm-link", "PATH": str(on_path.parent)}
     found = list(candidates("~/custom/llm-link", env=env, home=home))
     assert [origin for origin, _ in found] == [
@@ -112,12 +116,29 @@ def test_candidates_come_in_the_documented_order(tmp_path: Path) -> None:
         "LLM_LINK_BINARY_PATH",
         "PATH",
         "cargo",
+        "builds",
+        "builds",
+        "builds",
         "pyllmlink",
         "pyllmlink",
     ]
     assert found[0][1] == Path("~/custom/llm-link").expanduser()
     assert found[3][1] == home / ".cargo/bin/llm-link"
-    assert "0.10.1" in str(found[4][1])  # newest pyllmlink download first
+    assert [p.parent.parent.name for _, p in found[4:7]] == ["0.10.0", "0.7.0", "0.3.6"]  # newest build first
+    assert "0.10.1" in str(found[7][1])  # newest pyllmlink download first
+
+
+async def test_without_any_setting_discovery_finds_the_newest_build_of_scripts_run_tray(
+    modern_binary: Path, legacy_binary: Path, tmp_path: Path
+) -> None:
+    """The login entry starts `llm-link-tray` with no LLM_LINK_BINARY_PATH and no cargo on PATH: it must still
+    find the build in the builds cache (it came up red with EXE_NOT_FOUND before)."""
+    builds = tmp_path / "builds"
+    _link(legacy_binary, builds / "0.3.6" / "bin/llm-link")
+    _link(modern_binary, builds / "0.7.0" / "bin/llm-link")
+    env = {"PATH": "/usr/bin:/bin", "LLM_LINK_TRAY_BUILDS": str(builds)}
+    check = await find_binary(None, env=env, home=tmp_path / "home")
+    assert check.is_valid and check.path == builds / "0.7.0" / "bin" / "llm-link", check
 
 
 async def test_discovery_finds_cargos_install(modern_binary: Path, tmp_path: Path) -> None:
