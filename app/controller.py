@@ -115,11 +115,13 @@ class Controller:
             self._keys_requested = True
             self._tasks.spawn(self.refresh_stored_keys(), name="read stored keys")
 
-    async def close(self) -> None:
-        """Quit: stop llm-link unless the user wants it kept running after quit."""
+    async def close(self, *, leave_llmlink_running: bool = False) -> None:
+        """Quit: stop llm-link unless the user wants it kept running after quit, or the session is ending
+        under us (`leave_llmlink_running`: SIGHUP, the display went away) and the next tray will adopt it."""
         self._stop_key_waits()  # a start or switch waiting on the unlock prompt would hold the supervisor
         await self._tasks.cancel_all()
-        await self.supervisor.close(stop_llmlink=not self.settings.keep_llmlink_after_quit)
+        keep = leave_llmlink_running or self.settings.keep_llmlink_after_quit
+        await self.supervisor.close(stop_llmlink=not keep)
 
     # --- intents ----------------------------------------------------------------------------------
     # Each intent first ends key lookups that wait on the keyring's unlock prompt: the start or switch

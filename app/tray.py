@@ -12,7 +12,6 @@ import logging
 import signal
 import socket
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -142,13 +141,10 @@ async def _serve(app: TrayApplication, paths: Paths, listener: socket.socket, ar
 
     await _first(controller.quit_requested, leave_running)
     server.close()
-    if leave_running.is_set():
-        # In memory only, nothing saves settings from here on. (Controller.close has no "detach" argument.)
-        controller.settings = replace(controller.settings, keep_llmlink_after_quit=True)
-    else:
+    if not leave_running.is_set():
         log.info("quitting")
     await shell.close()
-    await controller.close()
+    await controller.close(leave_llmlink_running=leave_running.is_set())
     return 0
 
 
