@@ -26,13 +26,13 @@ async def test_a_spawned_task_nobody_holds_still_runs_to_the_end() -> None:
         finished.set_result("done")
 
     tasks.spawn(work(), name="work")  # the returned task is dropped on purpose
-    await asyncio.sleep(0)  # let it start and wait
+    await asyncio.sleep(0)  # noqa: sleep-ok - one loop turn so the task starts; not a wait on time
     gc.collect()
     inner = waiting[0]()
     assert inner is not None, "the task was garbage-collected while it waited"
     inner.set_result(None)
     assert await asyncio.wait_for(finished, 5) == "done"
-    await asyncio.sleep(0)  # let the done callback run
+    await asyncio.sleep(0)  # noqa: sleep-ok - one loop turn so the done callback runs; not a wait on time
     assert len(tasks) == 0
 
 

@@ -153,4 +153,4 @@ async def wait_until(predicate: Callable[[], Awaitable[bool]], timeout: float = 
     async with asyncio.timeout(timeout):
         # Polling: the state lives in another process, which has no way to signal this one.
         while not await predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.02)  # noqa: sleep-ok - poll interval of a condition wait with a deadline

@@ -126,7 +126,7 @@ async def main(requests: int, version: str) -> dict[str, Any]:
         rps_direct = await throughput(llmlink.port, 16, 3.0)
         rps_through = await throughput(ready["port"], 16, 3.0)
         cpu0 = proc.cpu_times()
-        await asyncio.sleep(10.0)  # the idle window being measured
+        await asyncio.sleep(10.0)  # noqa: sleep-ok - the idle window being measured
         cpu1 = proc.cpu_times()
         idle_cpu = ((cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)) / 10.0 * 100
         d, t = summary(direct), summary(through)

@@ -44,7 +44,7 @@ async def test_idle_gateway_is_small_and_uses_no_cpu(llmlink: RunningLlmLink, st
         await reader.readuntil(b"}")
     proc = psutil.Process(gw.pid)
     before = proc.cpu_times()
-    await asyncio.sleep(2.0)  # the measurement window itself, not a wait for anything
+    await asyncio.sleep(2.0)  # noqa: sleep-ok - the measurement window itself, not a wait for anything
     after = proc.cpu_times()
     writer.close()
     rss = proc.memory_info().rss

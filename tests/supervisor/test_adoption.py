@@ -116,7 +116,7 @@ if "--listen" in sys.argv:
     server.bind(("127.0.0.1", port))
     server.listen()
 print("ready", flush=True)
-time.sleep(600)
+time.sleep(600)  # noqa: sleep-ok - the faker idles until the test kills it
 """
 
 

@@ -91,7 +91,7 @@ def _gone(pid: int, within: float) -> bool:
             return True
         if time.monotonic() >= deadline:
             return False
-        time.sleep(0.01)  # polling a condition: the kernel offers no event for a non-child's exit
+        time.sleep(0.01)  # noqa: sleep-ok - polling a condition: the kernel offers no event for a non-child's exit
 
 
 def test_candidates_come_in_the_documented_order(tmp_path: Path) -> None:
