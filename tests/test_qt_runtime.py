@@ -36,7 +36,7 @@ def test_qt_setters_and_qasync_timers_keep_none_alive() -> None:
     )
     assert result["qasync_sleep_delta"] >= -TOLERANCE, (
         f"PySide6 {result['pyside6']} with qasync loses {-result['qasync_sleep_delta']} references to None in "
-        f"{result['calls']} asyncio.sleep(0) calls: an idle tray will abort (none_dealloc)"
+        f"{result['calls']} zero-delay asyncio sleeps: an idle tray will abort (none_dealloc)"
     )
     # And the interpreter's own teardown, which os._exit used to skip, ends cleanly.
     assert done.returncode == 0, f"the probe exited {done.returncode}: {done.stderr[-2000:]}"

@@ -65,7 +65,7 @@ async def test_cancel_all_ends_every_running_task_and_waits_for_it(caplog: pytes
 
     for i in range(3):
         tasks.spawn(long(i))
-    await asyncio.sleep(0)  # let them start
+    await asyncio.sleep(0)  # noqa: sleep-ok - one loop turn so the tasks start; not a wait on time
     await tasks.cancel_all()
     assert sorted(cleaned) == [0, 1, 2]
     assert len(tasks) == 0
