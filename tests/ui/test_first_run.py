@@ -25,9 +25,10 @@ async def test_missing_llmlink_is_explained_then_installed_and_started(
     if not os.access(llmlink_builds_dir() / MODERN / "bin" / "llm-link", os.X_OK):
         missing(f"llm-link {MODERN} is not built")
     real_home, cargo_root = Path.home(), llmlink_builds_dir() / MODERN
-    # Nothing to discover: no configured path, no env var, an empty home.
+    # Nothing to discover: no configured path, no env var, an empty home, no builds of scripts/run-tray.
     monkeypatch.delenv("LLM_LINK_BINARY_PATH", raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LLM_LINK_TRAY_BUILDS", str(tmp_path / "no-builds"))
     monkeypatch.setenv(
         "PATH", os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not (Path(p) / "llm-link").exists())
     )
