@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import socket
 import sys
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("llm_link_tray.tray")
 
+NO_DISPLAY = (
+    "llm-link-tray needs a desktop session (no $DISPLAY or $WAYLAND_DISPLAY is set); on a headless machine run "
+    "llm-link as a service instead"
+)
 NO_TRAY_HINT = (
     "No system tray was found, so llm-link-tray runs without an icon (supervising continues, and "
     "`llm-link-tray status` works). On GNOME, install the 'AppIndicator and KStatusNotifierItem Support' "
@@ -56,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     with outcome:  # held while we are the tray; should this process die instead, the kernel drops it
         if command not in cli.STARTS_THE_TRAY:
             return cli.print_not_running(args) if command in ("status", "stop", "quit") else 1
+        if not _has_display():
+            # Qt would say "xcb-cursor0 is needed" and abort: misleading, the library is not what is missing.
+            print(f"llm-link-tray: {NO_DISPLAY}", file=sys.stderr)
+            return 1
         listener = single_instance.listen(files.socket)
         return run_tray(paths, listener, args)
 
@@ -158,6 +167,14 @@ async def _first(*events: asyncio.Event) -> None:
         for wait in waits:
             wait.cancel()
         await asyncio.gather(*waits, return_exceptions=True)
+
+
+def _has_display() -> bool:
+    """Whether Qt can show anything: an X or Wayland display, or a platform chosen explicitly (tests run
+    offscreen). Only Linux and the BSDs need a display server; macOS and Windows always have their own."""
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
 def _setup_logging(level: str) -> None:

@@ -30,6 +30,19 @@ async def test_version_needs_no_display() -> None:
     assert out.decode().strip() == f"llm-link-tray {__version__}"
 
 
+async def test_without_a_display_it_says_so_in_one_line(tmp_path: Path) -> None:
+    """Not Qt's "xcb-cursor0 is needed", which sends people installing libraries that are already there."""
+    hidden = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    env = {k: v for k, v in os.environ.items() if k not in hidden}
+    proc = await start_app("--config-dir", str(tmp_path), env=env, stdout=PIPE, stderr=PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert err.decode().strip().splitlines() == [
+        "llm-link-tray: llm-link-tray needs a desktop session (no $DISPLAY or $WAYLAND_DISPLAY is set); on a "
+        "headless machine run llm-link as a service instead"
+    ]
+
+
 async def test_tray_starts_and_quits_on_sigterm(tmp_path: Path) -> None:
     env = dict(os.environ)
     if not env.get("DISPLAY"):
