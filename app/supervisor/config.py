@@ -25,9 +25,16 @@ class LlmLinkConfig:
     binary: str | None = None
     log_level: str = "info"
 
-    def fingerprint(self) -> str:
-        """Stable hash of what the running process must match (the binary is checked separately)."""
-        wanted = {k: v for k, v in asdict(self).items() if k in ("provider", "model", "base_url", "port", "app_mode")}
+    def fingerprint(self, *, with_model: bool = True) -> str:
+        """Stable hash of what the running process must match (the binary is checked separately).
+        `with_model=False` leaves the model out: settings that let llm-link pick its default model
+        (`model=None`) can only be compared with a running instance that way."""
+        fields = (
+            ("provider", "model", "base_url", "port", "app_mode")
+            if with_model
+            else ("provider", "base_url", "port", "app_mode")
+        )
+        wanted = {k: v for k, v in asdict(self).items() if k in fields}
         return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()[:16]
 
 

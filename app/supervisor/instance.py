@@ -94,7 +94,12 @@ class Instance:
     def record(self) -> pidfile.PidRecord:
         """What the PID file says about it, so a later tray can adopt it."""
         return pidfile.PidRecord(
-            self.pid, self.process.create_time, str(self.binary), self.port, self.config.fingerprint()
+            self.pid,
+            self.process.create_time,
+            str(self.binary),
+            self.port,
+            self.config.fingerprint(),
+            self.config.fingerprint(with_model=False),
         )
 
 
@@ -258,7 +263,11 @@ def adopt_recorded(pid_file: Path, config: LlmLinkConfig, output: OutputLog) -> 
     process = adopt(record.pid, record.create_time)
     config = replace(config, port=record.port)
     output.note(f"adopted llm-link (pid {record.pid}) from an earlier run")
-    if record.fingerprint != config.fingerprint():
+    # Saved settings without a model let llm-link pick one, which the record names: compare without it then.
+    runs_it = record.fingerprint == config.fingerprint() or (
+        config.model is None and record.fingerprint_without_model == config.fingerprint(with_model=False)
+    )
+    if not runs_it:
         log.warning("adopted llm-link %d runs another config than the saved one", record.pid)
     return Instance(process, Path(record.binary), config, None, record.port, time.monotonic(), adopted=True)
 

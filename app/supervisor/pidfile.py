@@ -32,6 +32,8 @@ class PidRecord:
     port: int
     # Hash of provider/model/base URL/app mode: tells whether the adopted process runs the wanted config.
     fingerprint: str
+    # The same without the model, for settings that leave the model to llm-link ("" in older PID files).
+    fingerprint_without_model: str = ""
 
     @property
     def identity(self) -> Identity:
@@ -73,6 +75,7 @@ def read(path: Path) -> PidRecord | None:
             str(data["binary"]),
             int(data["port"]),
             str(data["fingerprint"]),
+            str(data.get("fingerprint_without_model", "")),
         )
     except FileNotFoundError:
         return None

@@ -23,7 +23,7 @@ from tests.supervisor.conftest import MakeSupervisor, llmlink_processes, wait_fo
 
 
 async def test_a_killed_supervisors_llmlink_is_adopted_not_duplicated(
-    llmlink_binary: Path, make_supervisor: MakeSupervisor, tmp_path: Path
+    llmlink_binary: Path, make_supervisor: MakeSupervisor, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     port = free_port()
     first = await asyncio.create_subprocess_exec(
@@ -47,6 +47,8 @@ async def test_a_killed_supervisors_llmlink_is_adopted_not_duplicated(
     assert sup.status.state is State.RUNNING, sup.status
     assert sup.pid == llmlink_pid
     assert [p.pid for p in llmlink_processes()] == [llmlink_pid]
+    # Both runs leave the model to llm-link: the same config, so no "another config" warning.
+    assert not [r for r in caplog.records if "runs another config" in r.getMessage()]
 
     # Its exit is still noticed at once, though it is not our child: crash, then a restart.
     os.kill(llmlink_pid, signal.SIGKILL)
