@@ -26,7 +26,7 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(0.05)  # noqa: sleep-ok - poll interval of a condition wait with a deadline
 
 
 def missing_tools() -> list[str]:
@@ -82,7 +82,7 @@ def private_desktop() -> Iterator[dict[str, str]]:
             )
             # --daemonize returns before the daemon owns the Secret Service name; a client that came first
             # would have D-Bus start a second, passwordless daemon.
-            wait_until(lambda: _name_has_owner(env, "org.freedesktop.secrets"), 10, "the Secret Service")
+            wait_until(lambda: name_has_owner("org.freedesktop.secrets", env), 10, "the Secret Service")
             # No prompter window may open on this display: nobody would answer it.
             subprocess.run(["dbus-update-activation-environment", "DISPLAY="], env=env, check=True, timeout=10)
             procs.append(
@@ -138,7 +138,8 @@ def open_tray_menu(env: dict[str, str], title: str = "llm-link-tray") -> bool:
     return False
 
 
-def _name_has_owner(env: dict[str, str], name: str) -> bool:
+def name_has_owner(name: str, env: dict[str, str] | None = None) -> bool:
+    """Whether `name` is owned on the session bus of `env` (default: ours). Tests use it too."""
     reply = subprocess.run(
         ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
          "org.freedesktop.DBus.NameHasOwner", f"string:{name}"],

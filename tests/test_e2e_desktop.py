@@ -12,7 +12,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,20 +22,12 @@ from PySide6.QtWidgets import QApplication
 from app.settings import Settings
 from app.supervisor.state import State
 from app.ui.icons import STATE_COLOURS
+from bench.desktop import name_has_owner, wait_until
 from tests.app_process import cli, start_app, wait_for_output, write_settings
 from tests.conftest import MODERN, REPO_ROOT, llmlink_build, missing
 from tests.llmlink_harness import free_port
 
 ARTIFACTS = REPO_ROOT / "artifacts"
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Poll a condition the desktop offers no event for (a window appearing, a bus name taken)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)  # noqa: sleep-ok - poll interval of a condition wait with a deadline
 
 
 def _require(*tools: str) -> None:
@@ -49,24 +41,6 @@ def _require(*tools: str) -> None:
 
 
 NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
-
-
-def _name_has_owner(name: str) -> bool:
-    out = subprocess.run(
-        [
-            "dbus-send",
-            "--session",
-            "--print-reply",
-            "--dest=org.freedesktop.DBus",
-            "/org/freedesktop/DBus",
-            "org.freedesktop.DBus.NameHasOwner",
-            f"string:{name}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    return "boolean true" in out
 
 
 @pytest.fixture
@@ -110,9 +84,9 @@ def tray_host() -> Iterator[None]:
 def notification_daemon() -> Iterator[None]:
     _require(NOTIFICATION_DAEMON, "dbus-send")
     proc = None
-    if not _name_has_owner("org.freedesktop.Notifications"):
+    if not name_has_owner("org.freedesktop.Notifications"):
         proc = subprocess.Popen([NOTIFICATION_DAEMON], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: _name_has_owner("org.freedesktop.Notifications"), 10, "the notification daemon")
+        wait_until(lambda: name_has_owner("org.freedesktop.Notifications"), 10, "the notification daemon")
     yield
     if proc is not None:
         proc.terminate()
@@ -253,10 +227,10 @@ async def test_tray_turns_green_then_notifies_and_changes_when_llmlink_dies(
 def sni_host() -> Iterator[None]:
     """A StatusNotifierItem watcher and host, as KDE Plasma and GNOME's AppIndicator extension provide."""
     _require("status-notifier-watcher", "gtk-sni-tray-standalone", "dbus-send")
-    if _name_has_owner("org.kde.StatusNotifierWatcher"):
+    if name_has_owner("org.kde.StatusNotifierWatcher"):
         missing("another StatusNotifierWatcher already owns the session bus name")
     watcher = subprocess.Popen(["status-notifier-watcher"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: _name_has_owner("org.kde.StatusNotifierWatcher"), 10, "the SNI watcher")
+    wait_until(lambda: name_has_owner("org.kde.StatusNotifierWatcher"), 10, "the SNI watcher")
     host = subprocess.Popen(["gtk-sni-tray-standalone"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     yield
     for proc in (host, watcher):

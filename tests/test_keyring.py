@@ -24,6 +24,7 @@ from app.settings import Settings, SettingsFile
 from app.supervisor.config import LlmLinkConfig
 from app.supervisor.state import KEYRING_WAIT, State, Status
 from app.ui.tray import tooltip_text
+from bench.desktop import name_has_owner, wait_until
 from tests.app_process import cli, start_app, wait_for_output, write_settings
 from tests.conftest import MODERN, llmlink_build, missing
 from tests.llmlink_harness import free_port
@@ -32,19 +33,6 @@ from tests.upstream_stub import UpstreamStub
 KEY = "sk-keyring-test-0123456789abcdef"
 
 # keyring's SecretService backend leaves each D-Bus connection for the garbage collector to close.
-
-
-def wait_for_bus_name(env: dict[str, str], name: str, timeout: float = 10) -> None:
-    """Until `name` has an owner on the bus in `env` (D-Bus offers no event we can wait on from here)."""
-    deadline = time.monotonic() + timeout
-    query = [
-        "dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-        "org.freedesktop.DBus.NameHasOwner", f"string:{name}",
-    ]  # fmt: skip
-    while "boolean true" not in subprocess.run(query, env=env, capture_output=True, text=True, check=False).stdout:
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{name} has no owner on the test bus after {timeout:g}s")
-        time.sleep(0.02)  # noqa: sleep-ok - poll interval of a condition wait with a deadline
 
 
 @pytest.fixture
@@ -82,7 +70,7 @@ def secret_service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     # --daemonize returns before the daemon owns org.freedesktop.secrets on the bus. A client that comes first
     # makes D-Bus start a second, locked and passwordless daemon (`--start --foreground`), whose
     # create-keyring prompt fails: keyring's InitError, seen in 1 of 6 loaded runs.
-    wait_for_bus_name(env, "org.freedesktop.secrets")
+    wait_until(lambda: name_has_owner("org.freedesktop.secrets", env), 10, "the Secret Service on the test bus")
     # Something on the way (seen in CI) puts the outer DISPLAY into the bus's activation environment; blank
     # it, so the prompter D-Bus starts cannot open a window that nobody would click.
     subprocess.run(
