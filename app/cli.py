@@ -14,6 +14,8 @@ from app.paths import Paths
 COMMANDS = ("show", "status", "start", "stop", "restart", "switch", "settings", "quit")
 # With no tray running these need one, so the launch starts it and then does the command.
 STARTS_THE_TRAY = ("show", "start", "restart", "switch", "settings")
+# Done by this process alone, tray or no tray: files in the user's data folder.
+LOCAL_COMMANDS = ("install-desktop", "uninstall-desktop")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     switch.add_argument("model", nargs="?")
     sub.add_parser("settings", help="open the settings window")
     sub.add_parser("quit", help="quit the tray (and stop llm-link unless kept running)")
+    sub.add_parser("install-desktop", help="add llm-link-tray to the application menu (entry and icons)")
+    sub.add_parser("uninstall-desktop", help="remove what install-desktop added, and nothing else")
     return p
 
 
@@ -61,3 +65,30 @@ def print_not_running(args: argparse.Namespace) -> int:
     else:
         print("llm-link-tray is not running", file=sys.stderr)
     return 1
+
+
+def run_local(args: argparse.Namespace) -> int:
+    """`install-desktop` / `uninstall-desktop`: no tray involved, so no display or running tray needed."""
+    from app import desktop_entry
+    from app.errors import AppErrorException
+
+    paths = paths_for(args)
+    try:
+        if args.command == "install-desktop":
+            result = desktop_entry.install(paths.state_dir, command=desktop_entry.command_for(paths))
+            print(
+                f"Added llm-link-tray to the application menu: {desktop_entry.desktop_file(desktop_entry.data_home())}"
+                f" and {len(result.files) - 1} icons. Undo with: llm-link-tray uninstall-desktop"
+            )
+            return 0
+        result = desktop_entry.uninstall(paths.state_dir)
+    except AppErrorException as exc:
+        print(f"llm-link-tray: {exc.error.text()}", file=sys.stderr)
+        return 1
+    if not result.files and not result.kept:
+        print("Nothing to remove: llm-link-tray's menu entry was not installed by install-desktop.")
+    else:
+        print(f"Removed {len(result.files)} files from the application menu and icon theme.")
+    for path in result.kept:
+        print(f"Kept {path}: it was changed after install-desktop wrote it.")
+    return 0

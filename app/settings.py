@@ -35,6 +35,9 @@ MAX_FILE_BYTES: Final = 1 << 20
 # What llm-link's `--log-level` understands as a plain level (tracing's EnvFilter; anything else is read as
 # a filter directive and silently logs nothing useful).
 LOG_LEVELS: Final = ("off", "error", "warn", "info", "debug", "trace")
+ICON_STYLES: Final = ("color", "mono")
+# The UI's language: the system locale's, or one chosen in Settings (app/i18n.py resolves "system").
+LANGUAGES: Final = ("system", "en", "zh_CN")
 
 
 class _Damaged(Exception):
@@ -53,6 +56,10 @@ class Settings:
     models: dict[str, str] = field(default_factory=dict)
     # Base URLs per provider (openai, zhipu, ollama), for the same reason.
     base_urls: dict[str, str] = field(default_factory=dict)
+    # The tray icon: "color" badges, or "mono" (one colour, the emblems kept) for panels of symbolic icons.
+    icon_style: str = "color"
+    # "system" follows the locale; "en" or "zh_CN" override it. Read at start (app/ui/i18n.py).
+    language: str = "system"
 
     def remember(self, config: LlmLinkConfig) -> Settings:
         """These settings with `config` active and remembered for its provider."""
@@ -197,6 +204,10 @@ def _from_json(data: Any) -> Settings:
             and all(isinstance(k, str) and isinstance(v, str) for k, v in values[name].items())
         ):
             raise TypeError(f"{name!r} must map providers to strings")
+    if "icon_style" in values and values["icon_style"] not in ICON_STYLES:
+        raise ValueError(f"unknown icon style {values['icon_style']!r} (known: {', '.join(ICON_STYLES)})")
+    if "language" in values and values["language"] not in LANGUAGES:
+        raise ValueError(f"unknown language {values['language']!r} (known: {', '.join(LANGUAGES)})")
     return Settings(llmlink=config, **values)
 
 

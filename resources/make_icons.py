@@ -1,10 +1,12 @@
-"""Render resources/io.github.llm_link_tray.svg to the PNG sizes desktops ask for (16 to 512 px).
+"""Render resources/io.github.llm_link_tray.svg to the PNG sizes desktops ask for (16 to 512 px), and copy it
+to hicolor/scalable (the set `llm-link-tray install-desktop` installs; hicolor/symbolic is drawn by hand).
 
 QT_QPA_PLATFORM=offscreen .venv/bin/python resources/make_icons.py
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -31,6 +33,9 @@ def main() -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not image.save(str(target)):  # the format follows the suffix
             raise OSError(f"could not write {target}")
+    scalable = HERE / "icons" / "hicolor" / "scalable" / "apps" / f"{NAME}.svg"
+    scalable.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(HERE / f"{NAME}.svg", scalable)
     return 0
 
 

@@ -1,4 +1,5 @@
-"""First run without llm-link: say how to get it and, where cargo exists, build it with visible progress."""
+"""First run without llm-link: say how to get it and, where cargo exists, build it with visible progress; and
+offer to add llm-link-tray to the application menu (app/desktop_entry.py, as `llm-link-tray install-desktop`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
+from app import desktop_entry
 from app.controller import HOW_TO_INSTALL, Controller, InstallResult
+from app.errors import AppErrorException
 from app.tasks import BackgroundTasks
 
 
 class FirstRunDialog(QDialog):
     install_finished = Signal(object)  # the InstallResult
+    menu_entry_added = Signal(bool)  # after "Add to application menu": True when it was installed
 
     def __init__(
         self, controller: Controller, *, cargo_root: Path | None = None, parent: QWidget | None = None
@@ -44,12 +48,34 @@ class FirstRunDialog(QDialog):
         self.install_button = QPushButton("Install with cargo")
         self.install_button.setEnabled(has_cargo)
         self.install_button.clicked.connect(self._start_install)
+        self.menu_button = QPushButton("Add to application menu")
+        self.menu_button.clicked.connect(self.add_to_menu)
+        if desktop_entry.is_installed(controller.paths.state_dir):
+            self._menu_done()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.addButton(self.menu_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.install_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.close)
         layout = QVBoxLayout(self)
         for widget in (self.intro, self.output, self.result_label, buttons):
             layout.addWidget(widget)
+
+    def add_to_menu(self) -> bool:
+        paths = self.controller.paths
+        try:
+            desktop_entry.install(paths.state_dir, command=desktop_entry.command_for(paths))
+        except AppErrorException as exc:
+            self.result_label.setText(exc.error.text())
+            self.menu_entry_added.emit(False)
+            return False
+        self._menu_done()
+        self.result_label.setText("llm-link-tray is in the application menu (undo: llm-link-tray uninstall-desktop).")
+        self.menu_entry_added.emit(True)
+        return True
+
+    def _menu_done(self) -> None:
+        self.menu_button.setText("In the application menu ✓")
+        self.menu_button.setEnabled(False)
 
     def _start_install(self) -> None:
         self._tasks.spawn(self.install(), name="install llm-link")

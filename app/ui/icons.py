@@ -6,6 +6,10 @@ files and no fonts, so the icons look the same on every desktop. Each icon is re
 every size a tray or menu asks for (instead of one large pixmap scaled down), with line widths snapped to
 whole pixels, so the 16 px version stays sharp.
 
+The "mono" style is for panels of symbolic icons: one colour (the theme's text colour, as desktops recolour
+symbolic icons), no state hues. The emblems carry the state alone there: a solid disc with the emblem cut
+out while llm-link is up or in trouble, a hollow ring around it when it is stopped or unknown.
+
 Qt needs a QGuiApplication before anything here is called.
 """
 
@@ -20,7 +24,18 @@ from types import MappingProxyType
 from typing import Final
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPalette,
+    QPen,
+    QPixmap,
+)
 
 from app.supervisor.state import State
 
@@ -301,11 +316,45 @@ def _draw_key(stored: bool) -> Callable[[QPainter, _Grid], None]:
     return draw
 
 
+def _draw_mono(state: State, ink: QColor) -> Callable[[QPainter, _Grid], None]:
+    def draw(painter: QPainter, grid: _Grid) -> None:
+        if state in (State.STOPPED, State.UNKNOWN):
+            # Idle: a ring, the emblem inside it in the same ink.
+            _hollow_ring(painter, grid, ink)
+            _EMBLEMS[state](painter, grid, ink)
+            return
+        _disc(painter, grid, grid.radius, ink)
+        # Clear mode punches the emblem through: whatever the panel's colour is shows in its shape.
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Clear)
+        _EMBLEMS[state](painter, grid, ink)
+
+    return draw
+
+
+def mono_ink() -> QColor:
+    """The mono icons' one colour: the theme's text colour, which a panel of symbolic icons matches."""
+    ink = QGuiApplication.palette().color(QPalette.ColorRole.WindowText)
+    grey = round(0.299 * ink.red() + 0.587 * ink.green() + 0.114 * ink.blue())
+    return QColor(grey, grey, grey)  # a tinted theme text colour would bring back a hue
+
+
+def state_icon(state: State, style: str = "color") -> QIcon:
+    """The tray icon for `state`, with a hand-rendered pixmap for every size in SIZES; `style` "mono" is the
+    one-colour variant (see the module's docstring)."""
+    if style == "mono":
+        return _mono_icon(state, mono_ink().rgba())
+    return _colour_icon(state)
+
+
+# Cached: icons are immutable, and the tray swaps them on every state change.
 @functools.cache
-def state_icon(state: State) -> QIcon:
-    """The tray icon for `state`, with a hand-rendered pixmap for every size in SIZES (cached: icons
-    are immutable, and the tray swaps them on every state change)."""
+def _colour_icon(state: State) -> QIcon:
     return _icon(_draw_state(state))
+
+
+@functools.cache
+def _mono_icon(state: State, ink: int) -> QIcon:
+    return _icon(_draw_mono(state, QColor.fromRgba(ink)))
 
 
 @functools.cache
@@ -315,11 +364,11 @@ def key_icon(stored: bool) -> QIcon:
     return _icon(_draw_key(stored))
 
 
-def render_sheet(path: Path, *, background: str, sizes: tuple[int, ...] = SIZES) -> None:
-    """Every state icon (one row each, in State order) and then both key icons (last row: stored, then
-    missing), at every size, on `background`: for reviewing the artwork and as a CI artifact."""
+def render_sheet(path: Path, *, background: str, sizes: tuple[int, ...] = SIZES, style: str = "color") -> None:
+    """Every state icon in `style` (one row each, in State order) and then both key icons (last row: stored,
+    then missing), at every size, on `background`: for reviewing the artwork and as a CI artifact."""
     gap = 8
-    rows: list[list[QPixmap]] = [[state_icon(state).pixmap(size, size) for size in sizes] for state in State]
+    rows: list[list[QPixmap]] = [[state_icon(state, style).pixmap(size, size) for size in sizes] for state in State]
     rows.append([key_icon(stored).pixmap(size, size) for stored in (True, False) for size in sizes])
     width = gap + max(sum(p.width() + gap for p in row) for row in rows)
     height = gap + sum(max(p.height() for p in row) + gap for row in rows)

@@ -3,8 +3,10 @@ no complaint while a fresh start warms up. The rules live beside the status stor
 
 from __future__ import annotations
 
+import asyncio
+
 from app.errors import AppError, ErrorCode
-from app.supervisor.notices import Notice, NoticeRules, Notices
+from app.supervisor.notices import Notice, NoticeRules, Notices, Urgency
 from app.supervisor.state import HealthDetails, State, Status
 from app.supervisor.store import StatusStore
 
@@ -138,3 +140,127 @@ def test_a_broken_listener_does_not_keep_the_notice_from_the_others() -> None:
     notices.close()
     store.publish(_status(State.ERROR, ErrorCode.CRASH_LOOP))
     assert len(heard) == 1  # closed: no longer listening
+
+
+# --- episodes, urgency and suspend -------------------------------------------------------------------------
+
+
+class Wall(Clock):
+    """The wall clock, which (unlike the monotonic one) keeps running while the machine sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+
+def test_errors_are_critical_and_the_rest_normal() -> None:
+    rules = NoticeRules(clock=Clock())
+    error = rules.decide(_status(State.ERROR, ErrorCode.PORT_IN_USE))
+    assert error is not None and error.urgency is Urgency.CRITICAL and int(error.urgency) == 2
+    degraded = NoticeRules(clock=Clock()).decide(_status(State.DEGRADED))
+    assert degraded is not None and degraded.urgency is Urgency.NORMAL and int(degraded.urgency) == 1
+    recovered = rules.decide(_status(State.RUNNING))
+    assert recovered is not None and recovered.urgency is Urgency.NORMAL
+
+
+def test_a_crash_loop_that_reaches_running_between_crashes_is_one_notice_not_two_per_crash() -> None:
+    clock = Clock()
+    rules = NoticeRules(clock=clock)
+    crashed = _status(State.ERROR, ErrorCode.CRASHED)
+    sequence = [_status(State.RUNNING)]
+    for _ in range(4):  # each restart comes up, answers, and dies again a second later
+        sequence += [crashed, _status(State.STARTING), _status(State.RUNNING)]
+    kinds = []
+    for status in sequence:
+        clock.now += 1
+        kinds.append(n.kind if (n := rules.decide(status)) else None)
+    assert [k for k in kinds if k] == ["error"]
+    clock.now += 1
+    gave_up = rules.decide(_status(State.ERROR, ErrorCode.CRASH_LOOP))
+    assert gave_up is not None and "CRASH_LOOP" in gave_up.body  # restarts stopped: the user must act
+
+
+def test_a_crash_after_a_long_healthy_run_is_news_again() -> None:
+    clock = Clock()
+    rules = NoticeRules(clock=clock, settle=30)
+    crashed = _status(State.ERROR, ErrorCode.CRASHED)
+    assert _kinds(rules, [crashed, _status(State.STARTING), _status(State.RUNNING)]) == ["error", None, None]
+    clock.now += 31
+    assert _kinds(rules, [crashed]) == ["error"]
+
+
+def test_a_flapping_degraded_state_is_one_notice_and_one_recovery() -> None:
+    clock = Clock()
+    rules = NoticeRules(grace=0, clock=clock, settle=30)
+    flaps = [_status(State.RUNNING), _status(State.DEGRADED)] * 4 + [_status(State.RUNNING)]
+    kinds = []
+    for status in flaps:
+        clock.now += 2
+        kinds.append(n.kind if (n := rules.decide(status)) else None)
+    assert [k for k in kinds if k] == ["degraded", "recovered"]
+
+
+def _burst() -> list[Status]:
+    """What a resumed machine's probes publish: timeouts while the network returns, a restart, recovery."""
+    return [
+        _status(State.DEGRADED, ErrorCode.LLMLINK_TIMEOUT),
+        _status(State.RUNNING),
+        _status(State.DEGRADED, ErrorCode.LLMLINK_TIMEOUT),
+        _status(State.ERROR, ErrorCode.LLMLINK_UNREACHABLE),
+        _status(State.STARTING),
+        _status(State.RUNNING),
+    ]
+
+
+def _rules_after_sleep(clock: Clock, wall: Wall) -> NoticeRules:
+    rules = NoticeRules(grace=0, clock=clock, wall=wall, resume_quiet=20)
+    assert rules.decide(_status(State.RUNNING)) is None  # before the suspend
+    wall.now += 3600  # an hour asleep: the wall clock moved, the monotonic one did not
+    clock.now += 0.5
+    return rules
+
+
+def test_no_notice_storm_after_a_resume_and_none_at_all_when_it_ends_well() -> None:
+    clock, wall = Clock(), Wall()
+    awake = NoticeRules(grace=0, clock=Clock(), wall=Wall())
+    assert len([n for s in _burst() if (n := awake.decide(s))]) >= 3  # the same burst without a suspend
+
+    rules = _rules_after_sleep(clock, wall)
+    assert [rules.decide(s) for s in _burst()] == [None] * len(_burst())
+    assert rules.held_until == clock.now + 20
+    clock.now += 20
+    assert rules.flush() is None and rules.held_until is None  # it ended RUNNING: nothing to tell
+
+
+def test_a_resume_burst_that_ends_in_trouble_is_one_notice() -> None:
+    clock, wall = Clock(), Wall()
+    rules = _rules_after_sleep(clock, wall)
+    assert [rules.decide(s) for s in _burst()[:4]] == [None] * 4  # ends at ERROR LLMLINK_UNREACHABLE
+    assert rules.flush() is None  # still quiet
+    clock.now += 20
+    notice = rules.flush()
+    assert notice is not None and notice.kind == "error" and "LLMLINK_UNREACHABLE" in notice.body
+    assert rules.flush() is None
+
+
+async def test_the_store_s_held_burst_is_told_once_when_the_quiet_time_ends() -> None:
+    """No status needs to follow the burst: `Notices` decides the held one when the quiet time is over."""
+    wall = Wall()
+    store = StatusStore(_never_probed)
+    notices = Notices(store, lambda: True, NoticeRules(grace=0, wall=wall, resume_quiet=0.2))
+    told: asyncio.Future[Notice] = asyncio.get_running_loop().create_future()
+    heard: list[Notice] = []
+
+    def hear(notice: Notice) -> None:
+        heard.append(notice)
+        if not told.done():
+            told.set_result(notice)
+
+    notices.subscribe(hear)
+    store.publish(_status(State.RUNNING))
+    wall.now += 3600
+    for status in _burst()[:4]:
+        store.publish(status)
+    assert heard == []
+    notice = await asyncio.wait_for(told, 5)
+    assert notice.kind == "error" and heard == [notice]
+    notices.close()

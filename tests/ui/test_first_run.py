@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from app.errors import ErrorCode
@@ -49,3 +50,23 @@ async def test_missing_llmlink_is_explained_then_installed_and_started(
     status = controller.status
     assert status.state is State.RUNNING, status
     assert controller.settings.llmlink.binary == str(cargo_root / "bin" / "llm-link")
+
+
+async def test_the_first_run_dialog_adds_the_app_to_the_application_menu(
+    make_controller: MakeController, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    controller = await make_controller(None, open=False)
+    dialog = FirstRunDialog(controller)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    assert dialog.menu_button.isEnabled()
+    with qtbot.waitSignal(dialog.menu_entry_added, timeout=5000) as added:
+        qtbot.mouseClick(dialog.menu_button, Qt.MouseButton.LeftButton)
+    assert added.args == [True]
+    entry = tmp_path / "data" / "applications" / "io.github.llm_link_tray.desktop"
+    assert f"--config-dir {controller.paths.config_dir.parent}" in entry.read_text()  # this very instance
+    assert "application menu" in dialog.result_label.text() and not dialog.menu_button.isEnabled()
+    again = FirstRunDialog(controller)  # a later first run knows it is done
+    qtbot.addWidget(again)
+    assert not again.menu_button.isEnabled()

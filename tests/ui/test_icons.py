@@ -9,12 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
+from app.controller import Controller
+from app.settings import Settings, SettingsFile
 from app.supervisor.state import State
 from app.ui.icons import SIZES, STATE_COLOURS, contrast_ratio, key_icon, render_sheet, state_icon
+from app.ui.shell import Shell
+from tests.ui.conftest import MakeController
 
 DARK_PANEL = QColor("#202020")
 LIGHT_PANEL = QColor("#f0f0f0")
@@ -238,3 +243,56 @@ def test_render_sheet_writes_every_icon_on_the_background(tmp_path: Path, backgr
     # Every state's colour is on it.
     colours = {sheet.pixelColor(x, y).rgb() for x in range(0, sheet.width(), 2) for y in range(0, sheet.height(), 2)}
     assert all(STATE_COLOURS[state].rgb() in colours for state in State)
+
+
+# --- the style chosen in Settings reaches the tray -------------------------------------------------------------
+
+
+def _grey_only(icon: QIcon) -> bool:
+    image = icon.pixmap(22, 22).toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    return all(c.hslHue() == -1 for _, _, c in _pixels(image) if c.alpha() > 0)
+
+
+async def test_choosing_mono_in_settings_redraws_the_tray_without_restarting_llmlink(
+    modern_binary: Path, make_controller: MakeController, qapp: QApplication, qtbot: QtBot
+) -> None:
+    controller: Controller = await make_controller(modern_binary)
+    assert controller.status.state is State.RUNNING and controller.settings.icon_style == "color"
+    pid = controller.status.pid
+    qapp.setQuitOnLastWindowClosed(False)  # as the tray app does
+    shell = Shell(controller)
+    try:
+        assert not _grey_only(shell.tray.icon.icon())  # the green badge
+        shell.show_settings()
+        dialog = shell.settings_dialog
+        assert dialog is not None
+        combo = dialog.icon_style
+        assert combo.currentData() == "color"
+        combo.setFocus()
+        with qtbot.waitSignal(dialog.icon_style_changed, timeout=5000):
+            qtbot.keyClick(combo, Qt.Key.Key_Down)  # the user picks the next entry: Monochrome
+
+        assert _grey_only(shell.tray.icon.icon())
+        assert SettingsFile(controller.paths.config_dir).load().icon_style == "mono"  # kept for the next start
+        assert controller.status.state is State.RUNNING and controller.status.pid == pid  # llm-link untouched
+
+        with qtbot.waitSignal(dialog.icon_style_changed, timeout=5000):
+            qtbot.keyClick(combo, Qt.Key.Key_Up)
+        assert not _grey_only(shell.tray.icon.icon())
+        dialog.close()
+    finally:
+        await shell.close()
+        shell.tray.dispose()
+        qapp.setQuitOnLastWindowClosed(True)
+
+
+def test_settings_without_an_icon_style_load_as_colour_and_an_unknown_one_is_refused(tmp_path: Path) -> None:
+    settings = SettingsFile(tmp_path)
+    settings.path.write_text('{"version": 1, "notifications": false}')  # written before the field existed
+    loaded = settings.load()
+    assert loaded.icon_style == "color" and loaded.notifications is False
+    settings.path.write_text('{"version": 1, "icon_style": "sparkly"}')
+    assert settings.load().icon_style == "color"  # a damaged file is moved aside, defaults are used
+    assert list(tmp_path.glob("settings.json.corrupt-*"))
+    settings.save(Settings(icon_style="mono"))
+    assert settings.load().icon_style == "mono"

@@ -77,3 +77,44 @@ def test_stored_and_missing_keys_look_different(qapp: QApplication) -> None:
     stored = key_icon(True).pixmap(16, 16).toImage()
     missing = key_icon(False).pixmap(16, 16).toImage()
     assert stored != missing
+
+
+# --- the monochrome style ------------------------------------------------------------------------------------
+
+
+def _mono(state: State, size: int) -> QImage:
+    return state_icon(state, "mono").pixmap(size, size).toImage().convertToFormat(QImage.Format.Format_ARGB32)
+
+
+def _ink_mask(image: QImage) -> list[bool]:
+    """Where the icon is drawn at all (its one colour), whatever that colour is."""
+    return [image.pixelColor(x, y).alpha() > 128 for y in range(image.height()) for x in range(image.width())]
+
+
+def _hues(image: QImage) -> set[int]:
+    return {
+        image.pixelColor(x, y).hslHue()
+        for y in range(image.height())
+        for x in range(image.width())
+        if image.pixelColor(x, y).alpha() > 0
+    }
+
+
+@pytest.mark.parametrize("size", [16, 22, 32])
+def test_mono_icons_keep_a_distinct_emblem_per_state(qapp: QApplication, size: int) -> None:
+    masks = {state: _ink_mask(_mono(state, size)) for state in State}
+    for a, b in itertools.combinations(State, 2):
+        differing = sum(x != y for x, y in zip(masks[a], masks[b], strict=True))
+        assert differing >= size, f"{a} and {b} look alike in mono at {size} px"
+
+
+@pytest.mark.parametrize("state", list(State))
+def test_mono_icons_are_one_grey_without_any_hue(qapp: QApplication, state: State) -> None:
+    image = _mono(state, 32)
+    assert _hues(image) == {-1}, f"{state} has hues {_hues(image)}"  # Qt's hue of a grey is -1
+    opaque = {
+        image.pixelColor(x, y).rgb() for y in range(32) for x in range(32) if image.pixelColor(x, y).alpha() == 255
+    }
+    assert len(opaque) == 1, f"{state} uses several greys: {opaque}"
+    colour = state_icon(state).pixmap(32, 32).toImage().convertToFormat(QImage.Format.Format_ARGB32)
+    assert _hues(colour) != {-1} or state in (State.STOPPED, State.UNKNOWN)  # the colour style keeps its hues
