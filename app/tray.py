@@ -16,11 +16,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from app import cli, single_instance
+from app import cli, logs, single_instance
 from app.instance_lock import InstanceLock
 from app.paths import Paths
 from app.runtime_dir import RuntimeDirError, instance_files
-from app.secret import RedactingFilter
 
 if TYPE_CHECKING:
     # asyncio and Qt load only in the process that becomes the tray: a launch that hands its command over
@@ -44,7 +43,9 @@ NO_TRAY_HINT = (
 
 def main(argv: list[str] | None = None) -> int:
     args = cli.parser().parse_args(sys.argv[1:] if argv is None else argv)
-    _setup_logging(args.log_level)
+    logs.setup(args.log_level)
+    if args.command in cli.LOCAL_COMMANDS:  # files only: no tray, display or instance lock involved
+        return cli.run_local(args)
     paths = cli.paths_for(args)
     command = args.command or "show"
 
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             # Qt would say "xcb-cursor0 is needed" and abort: misleading, the library is not what is missing.
             print(f"llm-link-tray: {NO_DISPLAY}", file=sys.stderr)
             return 1
+        logs.to_file(paths.tray_log)  # only the tray writes its file: see app/logs.py
         listener = single_instance.listen(files.socket)
         return run_tray(paths, listener, args)
 
@@ -81,6 +83,11 @@ def run_tray(paths: Paths, listener: socket.socket, args: argparse.Namespace) ->
     app.setApplicationName("llm-link-tray")
     app.setDesktopFileName("io.github.llm_link_tray")
     app.setQuitOnLastWindowClosed(False)
+    # The language is chosen before any widget exists: widgets take their texts when they are built.
+    from app.settings import SettingsFile
+    from app.ui import i18n
+
+    i18n.install(SettingsFile(paths.config_dir).load().language)
     icon = Path(__file__).resolve().parent.parent / "resources" / "io.github.llm_link_tray.svg"
     if icon.is_file():
         from PySide6.QtGui import QIcon
@@ -175,11 +182,3 @@ def _has_display() -> bool:
     if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
         return True
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
-
-
-def _setup_logging(level: str) -> None:
-    handler = logging.StreamHandler()
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(level=level, handlers=[handler], format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request at INFO; our own client logs what matters.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
