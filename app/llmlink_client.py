@@ -18,7 +18,7 @@ from typing import Any, Final, Literal, Self, TypeVar
 
 import httpx
 
-from app.errors import AppError, ErrorCode
+from app.errors import AppError, ErrorCode, human_duration
 from app.secret import Secret
 
 log = logging.getLogger("llm_link_tray.client")
@@ -190,6 +190,8 @@ class ServerInfo:
     current_model: str
     supported_providers: tuple[str, ...]
     api_endpoints: Mapping[str, ApiEndpoint] = field(default_factory=dict)
+    # Each provider's built-in model list (the tray's Models menu), by provider name.
+    provider_models: Mapping[str, tuple[ModelInfo, ...]] = field(default_factory=dict)
 
 
 # --- parsing helpers ------------------------------------------------------------------------------
@@ -382,7 +384,9 @@ class LlmLinkClient:
         providers_raw = data.get("supported_providers", [])
         if not isinstance(providers_raw, list):
             raise LlmLinkUnexpectedShape("field 'supported_providers' should be a list", endpoint=ep)
-        names = tuple(p["name"] for p in providers_raw if isinstance(p, dict) and isinstance(p.get("name"), str))
+        named = [p for p in providers_raw if isinstance(p, dict) and isinstance(p.get("name"), str)]
+        names = tuple(p["name"] for p in named)
+        provider_models = {p["name"]: _parse_models(p.get("models"), endpoint=ep) for p in named}
         endpoints_raw = data.get("api_endpoints") or {}
         if not isinstance(endpoints_raw, dict):
             raise LlmLinkUnexpectedShape("field 'api_endpoints' should be an object", endpoint=ep)
@@ -402,6 +406,7 @@ class LlmLinkClient:
             current_model=_get(data, "current_model", str, endpoint=ep),
             supported_providers=names,
             api_endpoints=endpoints,
+            provider_models=provider_models,
         )
 
     async def status_of(
@@ -470,7 +475,7 @@ class LlmLinkClient:
         try:
             response = await self._http.request(method, path, json=json_body, headers=headers, timeout=timeout)
         except httpx.TimeoutException as exc:
-            raise LlmLinkTimeout(f"no answer within {timeout:g}s", endpoint=endpoint) from exc
+            raise LlmLinkTimeout(f"no answer within {human_duration(timeout)}", endpoint=endpoint) from exc
         except httpx.ConnectError as exc:
             raise LlmLinkUnreachable(f"cannot connect to {self.base_url}", endpoint=endpoint) from exc
         except httpx.HTTPError as exc:

@@ -21,8 +21,8 @@ from app.supervisor.contract import Contract, detect_contract
 
 EXE_NAME: Final = "llm-link.exe" if os.name == "nt" else "llm-link"
 HOW_TO_INSTALL: Final = (
-    "Install llm-link with `cargo install llm-link`, `pip install pyllmlink` or Homebrew "
-    "(`brew install llm-link`), or set its path in Settings."
+    "Install llm-link with 'cargo install llm-link', 'pip install pyllmlink' or Homebrew "
+    "('brew install llm-link'), or set its path in Settings."
 )
 
 
@@ -83,7 +83,7 @@ async def check_binary(path: Path) -> BinaryCheck:
             AppError(
                 ErrorCode.EXE_NOT_EXECUTABLE,
                 f"{path} is not executable",
-                f"Make it executable (`chmod +x {path}`) or pick another binary in Settings.",
+                f"Make it executable ('chmod +x {path}') or pick another binary in Settings.",
             ),
         )
     try:

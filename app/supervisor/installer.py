@@ -77,7 +77,7 @@ async def cargo_install(
             AppError(
                 ErrorCode.EXE_NOT_FOUND,
                 f"cargo install llm-link failed (exit code {code})",
-                "Read the output above; on Debian the build needs `apt install pkg-config libssl-dev`.",
+                "Read the output above; on Debian the build needs 'apt install pkg-config libssl-dev'.",
                 tuple(tail),
             ),
             tuple(tail),

@@ -12,7 +12,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-from app.errors import AppError, ErrorCode
+from app.errors import AppError, ErrorCode, human_duration
 from app.supervisor.policy import Policy
 from app.supervisor.process import Exit
 
@@ -105,7 +105,7 @@ class Restarter:
             return AppError(
                 ErrorCode.CRASH_LOOP,
                 f"llm-link failed {self.policy.crash_loop_starts} times within "
-                f"{self.policy.crash_loop_window:g}s; not restarting it any more",
+                f"{human_duration(self.policy.crash_loop_window)}; not restarting it any more",
                 "View logs for the cause, fix it in Settings, then Start.",
                 details,
             )

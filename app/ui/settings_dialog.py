@@ -2,16 +2,21 @@
 
 Nothing here blocks: keyring reads, validation and Apply are coroutines on the qasync loop, and the dialog is
 shown with `open()`, never `exec()`. Keys are read from and written to the keyring only.
+
+While open it follows what llm-link runs: a switch from the menu or the command line is shown at once, unless
+the user has edited fields (then they are warned, since Apply would switch back). Texts are for people: error
+codes stay in logs and `--json`.
 """
 
 from __future__ import annotations
 
+import html
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,17 +28,19 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from app.controller import APP_MODES, Controller, SwitchResult
-from app.errors import AppError, AppErrorException, ErrorCode
+from app.controller import APP_MODES, Controller, KeyCheck, SwitchResult, normalise_base_url
+from app.errors import AppError, AppErrorException, ErrorCode, plural, sentence
 from app.providers import PROVIDERS, provider
 from app.secret import Secret
 from app.settings import Settings
+from app.supervisor.state import Status
 from app.tasks import BackgroundTasks
 
 log = logging.getLogger("llm_link_tray.ui.settings")
@@ -46,11 +53,18 @@ STEP_TEXT = {
     "rolling back": "Rolling back to the previous config…",
 }
 
+ERROR_COLOUR = "color: #c62828;"
+WARNING_COLOUR = "color: #b45309;"
+OK_COLOUR = "color: #2e7d32;"
+
 
 class SettingsDialog(QDialog):
-    validated = Signal(bool)  # after Validate: True when the key passed
+    validated = Signal(bool)  # after Validate: True only when the key was verified with the upstream
     applied = Signal(object)  # after Apply: the SwitchResult
     step_changed = Signal(str)
+    icon_style_changed = Signal(str)  # saved at once: the tray redraws, llm-link is not touched
+    followed = Signal()  # the dialog showed (or warned about) a change of llm-link made elsewhere
+    binary_shown = Signal()  # the "binary in use" line was updated
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,8 +73,20 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(520)
         self._tasks = BackgroundTasks("settings")
         self._key_loaded_for: str | None = None
+        self._busy_now = False
+        # What `load` showed: the config, the fields' values and the key as read from the keyring. Fields that
+        # still equal these are "not edited": the dialog may follow a change made elsewhere.
+        self._loaded_config = controller.config
+        self._loaded_view: tuple[object, ...] = ()
+        self._loaded_key = ""
+        self._following = controller.config  # llm-link's config the dialog last caught up with
+        self._shown_pid: int | None = None
+        self.discard_prompt: QMessageBox | None = None
         self._build()
         self.load(controller.settings)
+        self._unsubscribe: Callable[[], None] | None = controller.subscribe(self._on_status)
+        controller.keys_changed.append(self._show_key_note)
+        self.destroyed.connect(lambda *_: self._detach())
 
     # --- layout -----------------------------------------------------------------------------------
 
@@ -78,8 +104,13 @@ class SettingsDialog(QDialog):
         self.show_key.toggled.connect(self._toggle_key_visible)
         self.key.addAction(self.show_key, QLineEdit.ActionPosition.TrailingPosition)
 
+        self.key_note = QLabel()  # "not verified" for the shown provider's stored key
+        self.key_note.setWordWrap(True)
+        self.key_note.setStyleSheet(WARNING_COLOUR)
+        self.key_note.setVisible(False)
         self.base_url = QLineEdit()
-        self.base_url.setPlaceholderText("default endpoint")
+        # llm-link appends /v1 itself; a URL with it is accepted and shortened (see `normalise_base_url`).
+        self.base_url.setPlaceholderText("default endpoint; or e.g. https://host (llm-link adds /v1)")
         self.validate_button = QPushButton("Validate")
         self.validate_button.clicked.connect(lambda: self._spawn(self.validate()))
         self.model = QComboBox()
@@ -96,14 +127,22 @@ class SettingsDialog(QDialog):
         browse.clicked.connect(self._browse_binary)
         self.binary_status = QLabel()
         self.binary_status.setWordWrap(True)
+        self.binary_in_use = QLabel()
+        self.binary_in_use.setWordWrap(True)
+        self.binary_in_use.setTextFormat(Qt.TextFormat.PlainText)
         self.auto_restart = QCheckBox("Restart llm-link automatically when it fails")
         self.notifications = QCheckBox("Show desktop notifications")
         self.keep_running = QCheckBox("Keep llm-link running after quitting the tray")
         self.autostart = QCheckBox("Start llm-link-tray when I log in")
+        self.icon_style = QComboBox()
+        self.icon_style.addItem("Colour", "color")
+        self.icon_style.addItem("Monochrome (for panels of symbolic icons)", "mono")
+        self.icon_style.activated.connect(self._icon_style_chosen)  # the user's pick only, not `load`
 
         form = QFormLayout()
         form.addRow("Provider", self.provider)
         form.addRow("API key", self.key)
+        form.addRow("", self.key_note)
         form.addRow("Base URL", self.base_url)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
@@ -116,18 +155,20 @@ class SettingsDialog(QDialog):
         binary_row.addWidget(browse)
         form.addRow("llm-link binary", binary_row)
         form.addRow("", self.binary_status)
+        form.addRow("In use", self.binary_in_use)
         form.addRow("", self.auto_restart)
         form.addRow("", self.notifications)
         form.addRow("", self.keep_running)
         form.addRow("", self.autostart)
+        form.addRow("Tray icon", self.icon_style)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setTextInteractionFlags(self.message.textInteractionFlags())
+        self.message.setTextFormat(Qt.TextFormat.RichText)  # escaped: see `_show`
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Apply | QDialogButtonBox.StandardButton.Close)
         self.apply_button = self.buttons.button(QDialogButtonBox.StandardButton.Apply)
         self.apply_button.clicked.connect(lambda: self._spawn(self.apply()))
-        self.buttons.rejected.connect(self.close)
+        self.buttons.rejected.connect(self.reject)  # Close, Esc and the window's X all end in `reject`
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -148,22 +189,32 @@ class SettingsDialog(QDialog):
         self.keep_running.setChecked(settings.keep_llmlink_after_quit)
         # What the platform really has: the user may have removed the entry by hand since.
         self.autostart.setChecked(self.controller.autostart.is_enabled())
+        self.icon_style.setCurrentIndex(max(0, self.icon_style.findData(settings.icon_style)))
+        self._loaded_config = config
+        self._loaded_view = self._view()
+        self._following = self.controller.config
+        self._spawn(self.show_binary_in_use())
 
     def wanted(self) -> Settings:
         provider_id = str(self.provider.currentData())
         spec = provider(provider_id)
-        model = self.model.currentText().strip() or None
-        base_url = self.base_url.text().strip() or None if spec.takes_base_url else None
-        # What the dialog does not show (the log level) stays as saved.
-        config = replace(
-            self.controller.settings.llmlink,
-            provider=provider_id,
-            model=model,
-            base_url=base_url,
-            port=self.port.value(),
-            app_mode=str(self.app_mode.currentData()),
-            binary=self.binary.text().strip() or None,
-        )
+        if self._view() == self._loaded_view:
+            # Untouched fields mean "as it is": the model shown for a config without one is only llm-link's
+            # default, and Apply must not turn that into a change (and a restart).
+            config = self._loaded_config
+        else:
+            model = self.model.currentText().strip() or None
+            base_url = self.base_url.text().strip() or None if spec.takes_base_url else None
+            # What the dialog does not show (the log level) stays as saved.
+            config = replace(
+                self.controller.settings.llmlink,
+                provider=provider_id,
+                model=model,
+                base_url=base_url,
+                port=self.port.value(),
+                app_mode=str(self.app_mode.currentData()),
+                binary=self.binary.text().strip() or None,
+            )
         return replace(
             self.controller.settings,
             llmlink=config,
@@ -176,14 +227,25 @@ class SettingsDialog(QDialog):
         text = self.key.text().strip()
         return Secret(text) if text else None
 
+    def edited(self) -> bool:
+        """The user changed what llm-link runs, or typed a key, since the dialog was loaded."""
+        return self._view() != self._loaded_view or self.key_unapplied()
+
+    def key_unapplied(self) -> bool:
+        """A key was typed that is not the stored one (and Apply has not stored it)."""
+        text = self.key.text().strip()
+        return bool(text) and text != self._loaded_key
+
     # --- actions ----------------------------------------------------------------------------------
 
     async def validate(self) -> bool:
+        note = self._normalise_base_url()
         settings = self.wanted()
         config = settings.llmlink
+        spec = provider(config.provider)
         self._busy(True, "Validating…")
         try:
-            models = await self.controller.validate(
+            check = await self.controller.check_key(
                 config.provider, self.entered_key(), model=config.model, base_url=config.base_url
             )
         except AppErrorException as exc:
@@ -194,15 +256,16 @@ class SettingsDialog(QDialog):
             self._busy(False)
         current = self.model.currentText()
         self.model.clear()
-        for info in models:
+        for info in check.models:
             self.model.addItem(info.name if info.name == info.id else f"{info.id} — {info.name}", info.id)
-        self.model.setEditText(current or (models[0].id if models else ""))
-        found = f"{len(models)} models listed" if models else "llm-link is not running, so no model list"
-        self._show_ok(f"The key looks good: {found}.")
-        self.validated.emit(True)
-        return True
+        self.model.setEditText(current or (check.models[0].id if check.models else ""))
+        text = _check_text(spec.display_name, spec.needs_key, check)
+        self._show(" ".join(filter(None, [note, text])), OK_COLOUR if check.upstream.verified else WARNING_COLOUR)
+        self.validated.emit(check.upstream.verified)
+        return check.upstream.verified
 
     async def apply(self) -> SwitchResult | None:
+        note = self._normalise_base_url()
         settings = self.wanted()
         spec = provider(settings.llmlink.provider)
         key = self.entered_key()
@@ -235,11 +298,17 @@ class SettingsDialog(QDialog):
         finally:
             self._busy(False)
         if result.ok:
-            status = result.status
-            self._show_ok(f"Done: {status.provider} / {status.model} runs on port {status.port} (PID {status.pid}).")
+            # Applied: what runs now is what the dialog shows, and the key (if any) is the stored one.
+            self._loaded_config = self.controller.settings.llmlink
+            self._loaded_view = self._view()
+            self._loaded_key = self.key.text().strip()
+            self._following = self.controller.config
+            self._show_ok(" ".join(filter(None, [note, self._applied_text(result)])))
+            self._show_key_note()
         elif result.error is not None:
             self._show_error(result.error)
         self.applied.emit(result)
+        self._spawn(self.show_binary_in_use())
         return result
 
     async def check_binary(self) -> None:
@@ -251,9 +320,121 @@ class SettingsDialog(QDialog):
         if check.contract is not None:
             self.binary_status.setText(f"✓ {check.contract.label}")
         elif check.error is not None:
-            self.binary_status.setText(f"✗ {check.error.code}: {check.error.message}. {check.error.suggestion}")
+            self.binary_status.setText(f"✗ {check.error.text()}")
+
+    async def show_binary_in_use(self) -> None:
+        """Which llm-link runs (or would start), and its version."""
+        found = await self.controller.binary_in_use()
+        if found.path is None or (found.error is not None and not found.running):
+            text = found.error.text() if found.error is not None else "no llm-link found"
+        else:
+            version = f"llm-link {found.version}" if found.version else (found.label or "llm-link")
+            if not found.version:
+                version += " (exact version not recorded)"
+            where = f"running, PID {self.controller.status.pid}" if found.running else "used at the next start"
+            text = f"{found.path} — {version}, {where}"
+        self.binary_in_use.setText(text)
+        self.binary_shown.emit()
+
+    # --- following llm-link -----------------------------------------------------------------------
+
+    def _on_status(self, status: Status) -> None:
+        if status.pid != self._shown_pid:
+            self._shown_pid = status.pid
+            if self.isVisible():
+                self._spawn(self.show_binary_in_use())
+        # The published status names what runs; the controller's config and settings may catch up a moment later.
+        shown = self._following
+        if status.provider is None or self._busy_now or not self.isVisible():
+            return
+        same_model = status.model is None or status.model == (shown.model or status.model)
+        if status.provider == shown.provider and same_model:
+            return
+        base_url = self.controller.settings.base_urls.get(status.provider)
+        now = replace(self.controller.config, provider=status.provider, model=status.model, base_url=base_url)
+        self._following = now
+        what = f"{now.provider} / {now.model or 'default model'}"
+        if self.edited():
+            self._show(
+                f"llm-link was switched to {what} meanwhile (from the menu or the command line). "
+                "Apply would change it to what is shown here; Close keeps it.",
+                WARNING_COLOUR,
+            )
+        else:
+            self.load(replace(self.controller.settings, llmlink=now))
+            self._show(f"Now showing what runs: llm-link was switched to {what}.", "")
+        self.followed.emit()
+
+    def _detach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._show_key_note in self.controller.keys_changed:
+            self.controller.keys_changed.remove(self._show_key_note)
+
+    # --- closing ----------------------------------------------------------------------------------
+
+    def reject(self) -> None:
+        """Close, Esc and the window's X: a typed key that was not applied is not dropped without asking."""
+        if not self.key_unapplied():
+            super().reject()
+            return
+        prompt = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Discard the key?",
+            "The API key you typed was not applied, so it is not stored. Discard it?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        prompt.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        prompt.finished.connect(lambda _: self._discard_answered(prompt))
+        self.discard_prompt = prompt
+        prompt.open()
+
+    def _discard_answered(self, prompt: QMessageBox) -> None:
+        self.discard_prompt = None
+        if prompt.clickedButton() is prompt.button(QMessageBox.StandardButton.Discard):
+            self.key.setText(self._loaded_key)
+            super().reject()
+        prompt.deleteLater()
 
     # --- helpers ----------------------------------------------------------------------------------
+
+    def _view(self) -> tuple[object, ...]:
+        """The fields that make up llm-link's config, as shown."""
+        return (
+            self.provider.currentData(),
+            self.model.currentText().strip(),
+            self.base_url.text().strip(),
+            self.port.value(),
+            self.app_mode.currentData(),
+            self.binary.text().strip(),
+        )
+
+    def _normalise_base_url(self) -> str:
+        """Shorten a base URL ending in /v1 (llm-link adds it) and say so; "" when nothing changed."""
+        text = self.base_url.text().strip()
+        if not text or not self.base_url.isEnabled():
+            return ""
+        short = normalise_base_url(text) or ""
+        if short == text.rstrip("/"):
+            return ""
+        self.base_url.setText(short)
+        return f"llm-link adds /v1 itself, so the base URL is now {short}."
+
+    def _applied_text(self, result: SwitchResult) -> str:
+        if not result.path:
+            return "Saved. llm-link was not restarted: nothing it runs with changed."
+        status = result.status
+        return f"Done: {status.provider} / {status.model} runs on port {status.port} (PID {status.pid})."
+
+    def _show_key_note(self) -> None:
+        reason = self.controller.unverified_keys.get(str(self.provider.currentData()))
+        self.key_note.setVisible(reason is not None)
+        if reason is not None:
+            self.key_note.setText(
+                f"Not verified yet: {reason}. The first request through llm-link that works verifies it."
+            )
 
     def _on_provider_changed(self) -> None:
         provider_id = str(self.provider.currentData())
@@ -263,6 +444,7 @@ class SettingsDialog(QDialog):
     def _fill_provider_fields(self, provider_id: str, model: str | None, base_url: str | None) -> None:
         spec = provider(provider_id)
         self.key.clear()
+        self._loaded_key = ""
         self.key.setEnabled(spec.needs_key)
         self.key.setPlaceholderText("stored in the system keyring" if spec.needs_key else "Ollama needs no key")
         self.base_url.setEnabled(spec.takes_base_url)
@@ -270,6 +452,7 @@ class SettingsDialog(QDialog):
         self.model.clear()
         self.model.setEditText(model or spec.default_model)
         self.message.clear()
+        self._show_key_note()
         if spec.needs_key:
             self._spawn(self._load_key(provider_id))
 
@@ -280,27 +463,39 @@ class SettingsDialog(QDialog):
             self._show_error(exc.error)
             return
         if key is not None and str(self.provider.currentData()) == provider_id and not self.key.text():
+            self._loaded_key = key.reveal()
             self.key.setText(key.reveal())
         self._key_loaded_for = provider_id
 
     def _on_step(self, step: str) -> None:
-        self.message.setText(STEP_TEXT.get(step, step))
+        self.message.setText(html.escape(STEP_TEXT.get(step, step)))
         self.step_changed.emit(step)
 
     def _busy(self, busy: bool, text: str = "") -> None:
+        self._busy_now = busy
         for widget in (self.validate_button, self.apply_button, self.provider):
             widget.setEnabled(not busy)
         if text:
-            self.message.setStyleSheet("")
-            self.message.setText(text)
+            self._show(text, "")
+
+    def _show(self, text: str, colour: str) -> None:
+        self.message.setStyleSheet(colour)
+        self.message.setText(html.escape(text))
 
     def _show_error(self, error: AppError) -> None:
-        self.message.setStyleSheet("color: #c62828;")
-        self.message.setText(f"<b>{error.code}</b>: {error.message}<br>{error.suggestion}")
+        # The code is for logs and --json; a person reads what happened and what to do.
+        log.info("settings: %s", error)
+        self.message.setStyleSheet(ERROR_COLOUR)
+        self.message.setText(f"<b>{html.escape(error.headline)}</b><br>{html.escape(error.suggestion)}")
 
     def _show_ok(self, text: str) -> None:
-        self.message.setStyleSheet("color: #2e7d32;")
-        self.message.setText(text)
+        self._show(text, OK_COLOUR)
+
+    def _icon_style_chosen(self) -> None:
+        # Appearance only: saved now, like the menu's toggles, so it needs no Apply (which may restart llm-link).
+        style = str(self.icon_style.currentData())
+        self.controller.save(replace(self.controller.settings, icon_style=style))
+        self.icon_style_changed.emit(style)
 
     def _toggle_key_visible(self, visible: bool) -> None:
         self.key.setEchoMode(QLineEdit.EchoMode.Normal if visible else QLineEdit.EchoMode.Password)
@@ -317,3 +512,21 @@ class SettingsDialog(QDialog):
 
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         self._tasks.spawn(coro)
+
+
+def _check_text(name: str, needs_key: bool, check: KeyCheck) -> str:
+    """What Validate found, in words: verified, not verified and why, or not checkable from here."""
+    upstream = check.upstream
+    offered = f"llm-link offers {plural(len(check.models), 'model')}." if check.models else (
+        "llm-link is not running, so it listed no models."
+    )
+    if upstream.verified and not needs_key:
+        return f"{name} answers: {plural(len(upstream.models), 'model')} installed."
+    if upstream.verified:
+        return f"The key works: {upstream.url} listed {plural(len(upstream.models), 'model')}. {offered}"
+    if upstream.checked:
+        return f"Not verified: {sentence(upstream.reason)} Check the base URL. {offered}"
+    return (
+        f"The key has the right format, but {name} cannot be asked from here, so it is not verified until "
+        f"the first request through llm-link works. {offered}"
+    )

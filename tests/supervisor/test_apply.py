@@ -53,7 +53,7 @@ async def test_a_missing_binary_keeps_the_old_instance_running(
     started = time.time()
     result = await sup.apply(replace(before, binary=str(tmp_path / "no-such-llm-link")), None)
     assert not result.ok and result.error is not None
-    assert "EXE_NOT_FOUND" in f"{result.error.code} {result.error.message}"
+    assert result.error.cause is ErrorCode.EXE_NOT_FOUND and "EXE_NOT_FOUND" not in result.error.message
     status = sup.status
     assert (status.state, status.pid, status.error) == (State.RUNNING, pid, None)
     assert status.last_failure is not None and status.last_failure.error == result.error
@@ -69,7 +69,7 @@ async def test_a_taken_port_keeps_the_old_instance(
     sup = await make_supervisor(llmlink_binary, provider="zhipu", model="glm-4-air")
     pid, before = sup.pid, sup.config
     result = await sup.apply(replace(before, port=taken_port), None)
-    assert not result.ok and result.error is not None and "PORT_IN_USE" in result.error.message
+    assert not result.ok and result.error is not None and result.error.cause is ErrorCode.PORT_IN_USE
     status = sup.status
     assert (status.state, status.pid, status.port, status.error) == (State.RUNNING, pid, before.port, None)
     assert status.last_failure is not None and status.last_failure.error == result.error
@@ -127,7 +127,7 @@ async def test_a_log_level_change_on_the_same_port_restarts_and_a_failed_one_rol
         failed = await sup.apply(replace(sup.config, log_level="warn"), None)
     finally:
         leave()
-    assert not failed.ok and failed.error is not None and "START_TIMEOUT" in failed.error.message
+    assert not failed.ok and failed.error is not None and failed.error.cause is ErrorCode.START_TIMEOUT
     status = sup.status
     assert (status.state, status.error, sup.config.log_level) == (State.RUNNING, None, "debug")
     assert status.last_failure is not None and status.last_failure.error == failed.error

@@ -76,7 +76,7 @@ async def test_a_help_that_hangs_holding_a_child_is_killed_with_the_child_at_the
     check = await asyncio.wait_for(check_binary(path), 10)
     assert time.monotonic() - started < 3
     assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_LLM_LINK
-    assert "did not finish `--help` within 1s" in check.error.message
+    assert "did not finish '--help' within 1s" in check.error.message
     assert _gone(int(child_pid.read_text()), within=2.0)
 
 

@@ -137,7 +137,7 @@ async def test_a_pid_file_that_cannot_be_written_after_the_spawn_stops_that_proc
 
     result = await sup.switch("moonshot", "kimi-latest", progress=step)
     assert not result.ok
-    assert result.error is not None and "STATE_DIR_UNUSABLE" in result.error.message
+    assert result.error is not None and result.error.cause is ErrorCode.STATE_DIR_UNUSABLE
     assert "Free some disk space" in result.error.suggestion
     assert sup.status.state is State.ERROR  # and the rollback could not start either: the disk is full
     assert llmlink_processes() == []

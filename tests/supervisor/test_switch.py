@@ -87,7 +87,7 @@ async def test_a_new_instance_that_cannot_come_up_is_rolled_back(
         unsubscribe()
     assert not result.ok
     assert result.error is not None and result.error.code is ErrorCode.SWITCH_FAILED
-    assert "START_TIMEOUT" in result.error.message
+    assert result.error.cause is ErrorCode.START_TIMEOUT
     assert steps[-1] == "rolling back"
     status = sup.status
     assert status.state is State.RUNNING
