@@ -6,7 +6,8 @@ from typing import Final
 
 from app.supervisor.state import State
 
-ALWAYS: Final = frozenset({"refresh", "auto_refresh", "settings", "view_logs", "open_log_folder", "quit"})
+# "connect": the Connect dialog only shows snippets; its Test says itself when nothing answers.
+ALWAYS: Final = frozenset({"refresh", "auto_refresh", "settings", "connect", "view_logs", "open_log_folder", "quit"})
 
 _BY_STATE: Final[dict[State, frozenset[str]]] = {
     State.UNKNOWN: frozenset({"start", "switch"}),

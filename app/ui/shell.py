@@ -12,6 +12,7 @@ from app.errors import ErrorCode
 from app.supervisor.notices import Notice
 from app.supervisor.state import Status
 from app.tasks import BackgroundTasks
+from app.ui.connect_dialog import ConnectDialog
 from app.ui.first_run import FirstRunDialog
 from app.ui.log_window import LogWindow
 from app.ui.notifications import Notifier
@@ -36,13 +37,18 @@ class Shell(QObject):
         self._tasks = BackgroundTasks("shell")
         self.tray.settings_requested.connect(self.show_settings)
         self.tray.logs_requested.connect(self.show_logs)
+        self.tray.connect_requested.connect(self.show_connect)
+        self.connect_dialog: ConnectDialog | None = None
         self.notifier.action_invoked.connect(self._on_notice_action)
+        self.notifier.settings_requested.connect(self.show_settings)  # a click on the notice itself
         controller.subscribe(self._on_status)
         # What to say and when is the controller's (app/supervisor/notices.py); the shell only shows it.
         controller.notices.subscribe(self._notify)
 
     def _on_status(self, status: Status) -> None:
         self.tray.render(status)
+        if self.connect_dialog is not None and self.connect_dialog.isVisible():
+            self.connect_dialog.reload()  # a switch or Apply may have changed the port, mode or model
         if status.error is not None and status.error.code is ErrorCode.EXE_NOT_FOUND and self.first_run is None:
             self.show_first_run()
         self.status_rendered.emit(status)
@@ -73,6 +79,7 @@ class Shell(QObject):
     def show_settings(self) -> None:
         if self.settings_dialog is None:
             self.settings_dialog = SettingsDialog(self.controller)
+            self.settings_dialog.icon_style_changed.connect(lambda _: self.tray.render(self.controller.status))
         else:
             self.settings_dialog.load(self.controller.settings)
         self.settings_dialog.open()
@@ -84,8 +91,22 @@ class Shell(QObject):
         self.first_run = FirstRunDialog(self.controller)
         self.first_run.open()
 
+    def show_connect(self) -> None:
+        """"Connect an editor…": one non-modal dialog, brought up to date and to the front."""
+        if self.connect_dialog is None:
+            self.connect_dialog = ConnectDialog(self.controller)
+        else:
+            self.connect_dialog.reload()
+        # show(), not open(): open() makes it window-modal, and it should sit beside the editor being set up.
+        self.connect_dialog.show()
+        self.connect_dialog.raise_()
+        self.connect_dialog.activateWindow()
+
     def show_logs(self) -> None:
         if self.log_window is None:
-            self.log_window = LogWindow(self.controller.log_path)
+            # llm-link's first: after a crash notice's "logs" action, its last words are what is looked for.
+            self.log_window = LogWindow(
+                [("llm-link", self.controller.log_path), ("llm-link-tray", self.controller.paths.tray_log)]
+            )
         self.log_window.show()
         self.log_window.raise_()

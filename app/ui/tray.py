@@ -51,7 +51,9 @@ class TrayIcon(QObject):
 
     settings_requested = Signal()
     logs_requested = Signal()
+    connect_requested = Signal()  # "Connect an editor…"
     intent_finished = Signal()
+    models_loaded = Signal()  # the Models submenu now lists what llm-link and the validation listed
 
     def __init__(self, controller: Controller) -> None:
         super().__init__()
@@ -66,9 +68,15 @@ class TrayIcon(QObject):
         self.icon = QSystemTrayIcon(self)
         self.menu = QMenu()
         self.actions: dict[str, QAction] = {}
+        # The Models submenu: the list fetched for `_models_provider`, and the names its items show now.
+        self._models: tuple[str, ...] = ()
+        self._models_provider: str | None = None
+        self._loading_models = False
+        self._model_items: tuple[str, ...] = ()
         self._build_menu()
         self.icon.setContextMenu(self.menu)
         self.menu.aboutToShow.connect(controller.want_stored_keys)
+        self.menu.aboutToShow.connect(self.want_models)
         controller.keys_changed.append(lambda: self.render(controller.status))
         self.icon.activated.connect(self._on_activated)
         self.render(controller.status)
@@ -85,6 +93,7 @@ class TrayIcon(QObject):
         if status.state is not self._shown_state:
             self._shown_state = status.state
             log.info("tray icon: %s", status.state.value)
+        self._sync_model_items()
         for key, value in self._view(status).items():
             if self._shown.get(key, _UNSET) != value:
                 self._shown[key] = value
@@ -96,7 +105,7 @@ class TrayIcon(QObject):
         config = self.controller.config
         error = error_line(status)
         view: dict[tuple[str, str], object] = {
-            ("tray", "icon"): ("state", status.state),
+            ("tray", "icon"): ("state", status.state, self.controller.settings.icon_style),
             ("tray", "tooltip"): tooltip_text(status),
             ("status", "text"): status.headline(),
             ("config", "text"): f"{config.provider} / {config.model or 'default model'} · port {config.port}",
@@ -108,15 +117,24 @@ class TrayIcon(QObject):
         enabled = enabled_items(status.state, busy=self.busy)
         for name in ("start", "stop", "restart", "refresh", "settings", "view_logs", "open_log_folder", "quit"):
             view[(name, "enabled")] = name in enabled
+        current_model = config.model or (status.model if status.provider == config.provider else None)
+        view[("models", "enabled")] = "switch" in enabled and bool(self._model_items)
+        for name in self._model_items:
+            view[(f"model:{name}", "checked")] = name == current_model
+            view[(f"model:{name}", "enabled")] = "switch" in enabled and name != current_model
         stored = self.controller.stored_keys
+        unverified = self.controller.unverified_keys  # a stored key nothing has confirmed yet is marked so
         for spec in PROVIDERS:
             item = f"provider:{spec.id}"
             active = spec.id == config.provider
             has_key = stored.get(spec.id, not spec.needs_key)
+            doubt = unverified.get(spec.id) if has_key else None
             view[(item, "icon")] = ("state", status.state) if active else ("key", has_key)
             view[(item, "checked")] = active
             view[(item, "enabled")] = "switch" in enabled and has_key and not active
-            view[(item, "tooltip")] = "" if has_key else "No key stored: add it in Settings"
+            view[(item, "text")] = f"{spec.display_name} (key not verified)" if doubt else spec.display_name
+            tooltip = f"Key not verified yet: {doubt}" if doubt else ""
+            view[(item, "tooltip")] = tooltip if has_key else "No key stored: add it in Settings"
         return view
 
     def _apply(self, key: tuple[str, str], value: object) -> None:
@@ -155,6 +173,8 @@ class TrayIcon(QObject):
             action.setCheckable(True)
             action.triggered.connect(lambda _=False, pid=spec.id: self._run(self.controller.switch(pid)))
             self.actions[f"provider:{spec.id}"] = action
+        self.models_menu = self.menu.addMenu("Models")
+        self.actions["models"] = self.models_menu.menuAction()
         self.menu.addSeparator()
         add("start", "Start", lambda: self._run(self.controller.start()))
         add("stop", "Stop", lambda: self._run(self.controller.stop()))
@@ -164,6 +184,7 @@ class TrayIcon(QObject):
         auto = add("auto_refresh", "Auto-refresh", self._toggle_auto_refresh)
         auto.setCheckable(True)
         add("settings", "Settings…", self.settings_requested.emit)
+        add("connect", "Connect an editor…", self.connect_requested.emit)
         add("view_logs", "View logs", self.logs_requested.emit)
         add("open_log_folder", "Open log folder", self._open_log_folder)
         self.menu.addSeparator()
@@ -190,6 +211,51 @@ class TrayIcon(QObject):
                 self.intent_finished.emit()
 
         self._tasks.spawn(run(), name=f"menu: {getattr(intent, '__qualname__', 'intent')}")
+
+    # --- the Models submenu ---------------------------------------------------------------------------
+
+    def want_models(self) -> None:
+        """Fetch the active provider's models in the background (when the menu opens), unless they are known.
+        Not on every render: a status poll must cost no network call and no Qt call."""
+        provider_id = self.controller.config.provider
+        if self._loading_models or self._models_provider == provider_id:
+            return
+        self._loading_models = True
+
+        async def load() -> None:
+            try:
+                models = await self.controller.models()
+            finally:
+                self._loading_models = False
+            if models and self.controller.config.provider == provider_id:
+                self._models, self._models_provider = models, provider_id
+            self.render(self.controller.status)
+            self.models_loaded.emit()
+
+        self._tasks.spawn(load(), name="menu: list models")
+
+    def _sync_model_items(self) -> None:
+        """Rebuild the submenu's items when the names to list changed (another provider, a new list)."""
+        config = self.controller.config
+        names = list(self._models) if self._models_provider == config.provider else []
+        if config.model and config.model not in names:
+            names.insert(0, config.model)
+        if tuple(names) == self._model_items:
+            return
+        for old in self._model_items:
+            self.actions.pop(f"model:{old}", None)
+        self._shown = {key: value for key, value in self._shown.items() if not key[0].startswith("model:")}
+        self.models_menu.clear()  # deletes the old items, which the submenu owns
+        for name in names:
+            action = self.models_menu.addAction(name)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, model=name: self._switch_model(model))
+            self.actions[f"model:{name}"] = action
+        self._model_items = tuple(names)
+        self.qt_writes += 1
+
+    def _switch_model(self, model: str) -> None:
+        self._run(self.controller.switch(self.controller.config.provider, model))
 
     def _toggle_auto_refresh(self) -> None:
         from dataclasses import replace
@@ -224,8 +290,8 @@ _UNSET: Final = object()
 def _icon_for(value: object) -> QIcon:
     """("state", State) → that state's icon; ("key", stored) → the stored-key or no-key icon."""
     assert isinstance(value, tuple)
-    kind, arg = value
-    return state_icon(arg) if kind == "state" else key_icon(bool(arg))
+    kind, arg, *style = value  # the panel's icon has a style ("color" or "mono"); the menu's are in colour
+    return state_icon(arg, *style) if kind == "state" else key_icon(bool(arg))
 
 
 __all__ = ["State", "TrayIcon", "tooltip_text"]
