@@ -14,22 +14,27 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
 from app.autostart import Autostart
 from app.autostart import for_this_platform as autostart_for_this_platform
-from app.errors import AppError, AppErrorException, ErrorCode
+from app.editors import Target, target_for
+from app.errors import AppError, AppErrorException, ErrorCode, human_duration
+from app.key_status import KeyStatus
 from app.keys import AUTH_KEY_ENTRY, KeyStore
-from app.llmlink_client import ModelInfo
+from app.llmlink_client import LlmLinkClient, LlmLinkError, ModelInfo
 from app.paths import Paths
 from app.providers import PROVIDERS, provider
+from app.runtime_dir import instance_files
 from app.secret import Secret
 from app.settings import Settings, SettingsFile
+from app.stream_check import StreamResult, stream_test
 from app.supervisor.binary import HOW_TO_INSTALL as HOW_TO_INSTALL
 from app.supervisor.binary import BinaryCheck as BinaryCheck
 from app.supervisor.binary import check_binary, find_binary
+from app.supervisor.binary_version import version_of
 from app.supervisor.config import LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS
 from app.supervisor.installer import InstallResult as InstallResult
@@ -37,8 +42,13 @@ from app.supervisor.installer import cargo, cargo_install
 from app.supervisor.notices import Notices
 from app.supervisor.policy import Policy
 from app.supervisor.state import State, Status
-from app.supervisor.supervisor import Progress, Supervisor
+from app.supervisor.supervisor import GatewaySetup, Progress, Supervisor
 from app.supervisor.supervisor import SwitchResult as SwitchResult
+from app.supervisor.traffic import as_json as traffic_json
+from app.supervisor.upstream import NOT_CHECKED
+from app.supervisor.upstream import UpstreamVerdict as UpstreamVerdict
+from app.supervisor.validation import check_key_and_upstream, key_checkable, provider_spec
+from app.supervisor.validation import normalise_base_url as normalise_base_url
 from app.tasks import BackgroundTasks
 
 log = logging.getLogger("llm_link_tray.controller")
@@ -56,6 +66,27 @@ CLI_KEY_WAIT: Final = 20.0
 _KEY_WAIT_LIMIT: contextvars.ContextVar[float | None] = contextvars.ContextVar("key_wait_limit", default=None)
 
 
+@dataclass(frozen=True)
+class KeyCheck:
+    """Settings' Validate: what the upstream said (`upstream.verified`, or why not) and llm-link's models
+    (none when it is not running)."""
+
+    upstream: UpstreamVerdict
+    models: tuple[ModelInfo, ...]
+
+
+@dataclass(frozen=True)
+class BinaryInUse:
+    """The llm-link binary Settings shows: the running instance's (`running`), else the one a start would
+    use; `version` where the install recorded it, `label` the launch contract its --help describes."""
+
+    path: Path | None
+    version: str | None
+    label: str | None
+    running: bool
+    error: AppError | None = None
+
+
 class Controller:
     def __init__(
         self,
@@ -65,6 +96,7 @@ class Controller:
         policy: Policy | None = None,
         autostart: Autostart | None = None,
         cli_key_wait: float = CLI_KEY_WAIT,
+        gateway: bool = True,
     ) -> None:
         self.paths = paths
         self.cli_key_wait = cli_key_wait
@@ -74,10 +106,16 @@ class Controller:
         self.settings = self._settings_file.load()
         self._base_policy = policy or Policy()  # the caller's (tests, benchmarks); the settings adjust it
         policy = self._policy_for(self.settings)
-        self.supervisor = Supervisor(self.settings.llmlink, self._key_for, paths=paths, policy=policy)
+        # The gateway owns the editor's port (browser policy, blue/green switches, activity); `gateway=False`
+        # puts llm-link itself on that port, for tests and benchmarks of bare supervision.
+        gateway_files = gateway_files_for(paths) if gateway else None
+        self.supervisor = Supervisor(
+            self.settings.llmlink, self._key_for, paths=paths, policy=policy, gateway=gateway_files
+        )
         self.quit_requested = asyncio.Event()
         self.stored_keys: dict[str, bool] = {p.id: not p.needs_key for p in PROVIDERS}
-        self.keys_changed: list[Callable[[], None]] = []  # told when `stored_keys` was re-read
+        self.keys_changed: list[Callable[[], None]] = []  # told when `stored_keys` or `unverified_keys` changed
+        self.key_status = KeyStatus(paths.state_dir)
         self._tasks = BackgroundTasks("controller")
         # Notification rules on the supervisor's statuses; the UI shows what they decide.
         self.notices = Notices(self.supervisor.store, lambda: self.settings.notifications)
@@ -160,23 +198,87 @@ class Controller:
         return result
 
     async def apply(self, settings: Settings, key: Secret | None, progress: Progress | None = None) -> SwitchResult:
-        """The settings dialog's Apply: store the key, let the supervisor apply the config (a switch, or a new
-        instance when port, app mode, binary or log level changed), then save what was verified.
+        """The settings dialog's Apply: let the supervisor apply the config (a switch, or a new instance when
+        port, app mode, binary or log level changed), then save what was verified and store the key.
 
-        On failure nothing is saved and the previous config keeps running (the supervisor rolls back).
+        On failure nothing is saved or stored and the previous config keeps running (the supervisor rolls
+        back). A new key is stored only once llm-link runs with it: verified where the upstream can be asked
+        (Ollama, a custom base URL), else marked not verified (`unverified_keys`). When neither the config nor
+        the key changed (only start at login, notifications…), llm-link is left as it is.
         """
+        base_url = normalise_base_url(settings.llmlink.base_url)
+        settings = replace(settings, llmlink=replace(settings.llmlink, base_url=base_url))
         spec = provider(settings.llmlink.provider)
-        if key is not None and spec.needs_key:
-            await self.keys.set(spec.id, key)
-            self.stored_keys[spec.id] = True
+        if key is not None and (not spec.needs_key or key == await self._stored_quietly(spec.id)):
+            key = None  # the key it runs with, or would start with: nothing to store or verify again
+        if key is None and settings.llmlink in (self.settings.llmlink, self.supervisor.config):
+            failed = self.save(replace(settings, llmlink=self.settings.llmlink))
+            if failed is not None:
+                raise AppErrorException(failed)
+            return SwitchResult(True, self.status)
         self._apply_policy(settings)
         self._stop_key_waits()
+        if settings.llmlink.app_mode != self.supervisor.config.app_mode:
+            await self._load_auth_key(settings.llmlink.app_mode)  # before the new mode's first request
         result = await self.supervisor.apply(settings.llmlink, key, progress=progress)
-        if result.ok:
-            failed = self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
-            if failed is not None:
-                raise AppErrorException(failed)  # it runs, but will not after a restart: the dialog says so
+        if not result.ok:
+            return result
+        failed = self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
+        if key is not None:
+            await self._store_key(spec.id, key, settings.llmlink.base_url)  # a keyring failure reaches the dialog
+        elif key_checkable(spec.id, settings.llmlink.base_url):
+            # The stored key at a new base URL: what that upstream says about it replaces the old mark.
+            stored = await self._stored_quietly(spec.id)
+            if stored is not None:
+                await self._mark_key(spec.id, stored, settings.llmlink.base_url)
+        if failed is not None:
+            raise AppErrorException(failed)  # it runs, but will not after a restart: the dialog says so
         return result
+
+    @property
+    def unverified_keys(self) -> dict[str, str]:
+        """Providers whose stored key is not verified yet → why (shown in the menu and Settings)."""
+        return self.key_status.unverified
+
+    def mark_key_verified(self, provider_id: str) -> None:
+        """A request through llm-link with `provider_id`'s stored key succeeded (the gateway tells): the key
+        works, so its "not verified" mark goes."""
+        if self.key_status.mark_verified(provider_id):
+            log.info("the %s key is verified: a request with it succeeded", provider_id)
+            self._keys_changed()
+
+    async def _store_key(self, provider_id: str, key: Secret, base_url: str | None) -> None:
+        """Store a key llm-link now runs with, marked by what its upstream says about it."""
+        await self.keys.set(provider_id, key)
+        self.stored_keys[provider_id] = True
+        await self._mark_key(provider_id, key, base_url)
+
+    async def _mark_key(self, provider_id: str, key: Secret, base_url: str | None) -> None:
+        verdict = await self._upstream_verdict(provider_id, key, base_url)
+        if verdict.verified:
+            self.key_status.mark_verified(provider_id)
+        else:
+            self.key_status.mark_unverified(provider_id, verdict.reason)
+        self._keys_changed()
+
+    async def _upstream_verdict(self, provider_id: str, key: Secret | None, base_url: str | None) -> UpstreamVerdict:
+        if not key_checkable(provider_id, base_url):
+            return NOT_CHECKED
+        try:
+            return await check_key_and_upstream(provider_spec(provider_id), key, base_url)
+        except AppErrorException as exc:  # it answered the switch's check moments ago: flaky, not verified
+            return UpstreamVerdict(True, False, exc.error.message)
+
+    async def _stored_quietly(self, provider_id: str) -> Secret | None:
+        """The stored key, or None when the keyring cannot say (then the typed key counts as new)."""
+        try:
+            return await self.keys.get(provider_id)
+        except AppErrorException:
+            return None
+
+    def _keys_changed(self) -> None:
+        for listener in list(self.keys_changed):
+            listener()
 
     async def install_llmlink(self, on_line: Callable[[str], None], *, root: Path | None = None) -> InstallResult:
         """First run: build llm-link with cargo, then start it; no restart of the tray needed."""
@@ -226,8 +328,7 @@ class Controller:
                 found = {p.id: not p.needs_key for p in PROVIDERS}
                 break
         self.stored_keys = found
-        for listener in self.keys_changed:
-            listener()
+        self._keys_changed()
         return found
 
     # --- what the UI reads and asks: it reaches nothing past these -----------------------------------
@@ -259,7 +360,34 @@ class Controller:
     ) -> tuple[ModelInfo, ...]:
         """Settings' Validate: the checks a switch makes first, and the models llm-link lists (none when it
         is not running). Raises AppErrorException (KEY_INVALID, UPSTREAM_UNREACHABLE, …)."""
-        return await self.supervisor.validate(provider_id, key, model=model, base_url=base_url)
+        return await self.supervisor.validate(provider_id, key, model=model, base_url=normalise_base_url(base_url))
+
+    async def check_key(
+        self, provider_id: str, key: Secret | None, *, model: str | None = None, base_url: str | None = None
+    ) -> KeyCheck:
+        """Settings' Validate with the upstream's verdict: `validate`'s checks, and whether the key could be
+        verified (and if not, why). Raises AppErrorException like `validate`."""
+        base_url = normalise_base_url(base_url)
+        verdict = await check_key_and_upstream(provider_spec(provider_id), key, base_url)
+        models = await self.supervisor.validate(provider_id, key, model=model, base_url=base_url)
+        return KeyCheck(verdict, models)
+
+    async def binary_in_use(self) -> BinaryInUse:
+        """The binary of the running llm-link (what the kernel says it runs), else the one a start would use."""
+        pid = self.status.pid
+        if pid:
+            try:
+                running: Path | None = Path(os.readlink(f"/proc/{pid}/exe"))
+            except OSError:
+                running = None  # not Linux, or gone: say what a start would use instead
+            if running is not None and running.is_file():
+                check = await check_binary(running)
+                label = check.contract.label if check.contract else None
+                return BinaryInUse(running, version_of(running), label, True)
+        check = await self.check_binary(self.config.binary)
+        version = version_of(check.path) if check.path is not None and check.exists else None
+        label = check.contract.label if check.contract else None
+        return BinaryInUse(check.path, version, label, False, check.error)
 
     async def stored_key(self, provider_id: str) -> Secret | None:
         """The key in the keyring for `provider_id`, for Settings to show (masked). Unlike a start's lookup it
@@ -327,6 +455,10 @@ class Controller:
             else {**_error_json(status.last_failure.error), "at": status.last_failure.at},
             "waiting": status.waiting,
             "log_file": str(self.supervisor.log_path),
+            # Behind the gateway: llm-link's own (private) port, the gateway's pid, and what editors did.
+            "llmlink_port": self.supervisor.llmlink_port,
+            "gateway": {"pid": self.supervisor.gateway_pid, "log_file": str(self.paths.gateway_log)},
+            "activity": None if (seen := self.supervisor.traffic) is None else traffic_json(seen),
             "tray": _tray_diagnostics(),
         }
 
@@ -361,7 +493,7 @@ class Controller:
             lookup.cancel()  # a no-op once it is done
         if answered:
             return lookup.result()
-        waited = "stopped waiting" if stop_waiting.done() else f"nobody unlocked it within {limit:g}s"
+        waited = "stopped waiting" if stop_waiting.done() else f"nobody unlocked it within {human_duration(limit or 0)}"
         raise AppErrorException(
             AppError(
                 ErrorCode.KEYRING_LOCKED,
@@ -375,9 +507,12 @@ class Controller:
         if self._stop_waiting is not None and not self._stop_waiting.done():
             self._stop_waiting.set_result(None)
 
-    async def _load_auth_key(self) -> None:
-        """llm-link's own access key, needed by the OpenAI-style app modes; generated once, kept in the keyring."""
-        if APP_PROTOCOLS.get(self.settings.llmlink.app_mode) != "openai":
+    async def _load_auth_key(self, app_mode: str | None = None) -> None:
+        """The editor-facing access key of the OpenAI-style app modes (`app_mode`, default the saved one):
+        generated the first time one is needed (at start, or at the Apply that picks such a mode), kept in the
+        keyring. The gateway checks it; other app modes' editors send none, so it is off for them."""
+        if APP_PROTOCOLS.get(app_mode or self.settings.llmlink.app_mode) != "openai":
+            self.supervisor.set_auth_key(None)
             return
         try:
             key = await self._lookup(AUTH_KEY_ENTRY)
@@ -399,6 +534,53 @@ class Controller:
         return replace(
             base, auto_restart=settings.auto_restart, poll_enabled=settings.auto_refresh and base.poll_enabled
         )
+
+    # --- connecting an editor (the tray's Models menu and the Connect dialog) -------------------------
+
+    def editor_target(self) -> Target:
+        """Where an editor connects now: the editor-facing port, its protocol and the running model."""
+        return target_for(self.config, self.status.model)
+
+    async def access_key(self) -> Secret | None:
+        """The access key editors send in the OpenAI-protocol app modes (None in the others, or when the
+        keyring cannot give it). For a copy on the user's click only: never shown, never logged."""
+        if APP_PROTOCOLS.get(self.config.app_mode) != "openai":
+            return None
+        return await self._lookup(AUTH_KEY_ENTRY)
+
+    async def models(self) -> tuple[str, ...]:
+        """The active provider's models for the Models menu: llm-link's own list (`/api/info`, through the
+        editor-facing port, which the gateway passes) and the validated list (`validate`: for Ollama the models
+        the local Ollama has). The current model is always among them. Never raises: the list is a
+        convenience, so what failed is logged and the rest is returned."""
+        config = self.config
+        found: list[str] = [config.model] if config.model else []
+        try:
+            async with LlmLinkClient(f"http://127.0.0.1:{config.port}") as client:
+                info = await client.info()
+            found += [m.id for m in info.provider_models.get(config.provider, ())]
+        except LlmLinkError as exc:
+            log.info("no model list from llm-link's /api/info: %s", exc)
+        try:
+            spec = provider(config.provider)
+            key = await self._lookup(spec.id) if spec.needs_key else None
+            validated = await self.supervisor.validate(spec.id, key, model=config.model, base_url=config.base_url)
+            found += [m.id for m in validated]
+        except (AppErrorException, KeyError) as exc:
+            log.info("no validated model list for %s: %s", config.provider, exc)
+        return tuple(dict.fromkeys(found))
+
+    async def test_stream(self) -> StreamResult:
+        """The Connect dialog's Test: one streamed chat of a few tokens through the editor-facing port, as an
+        editor sends it (it spends the user's quota: only on a click). Raises AppErrorException."""
+        target = self.editor_target()
+        key = await self.access_key() if target.needs_access_key else None
+        return await stream_test(target, key)
+
+
+def gateway_files_for(paths: Paths) -> GatewaySetup:
+    """Where the gateway of the tray using `paths` keeps its control socket, PID file and log."""
+    return GatewaySetup(instance_files(paths.config_dir).gateway, paths.gateway_pid_file, paths.gateway_log)
 
 
 def status_text(status: Status) -> str:

@@ -36,8 +36,21 @@ class Paths:
         return self.log_dir / "llm-link.log"
 
     @property
+    def tray_log(self) -> Path:
+        """The tray's own log (app/logs.py): after an autostart there is no terminal to read it in."""
+        return self.log_dir / "llm-link-tray.log"
+
+    @property
     def pid_file(self) -> Path:
         return self.state_dir / "llm-link.pid.json"
+
+    @property
+    def gateway_pid_file(self) -> Path:
+        return self.state_dir / "gateway.pid.json"
+
+    @property
+    def gateway_log(self) -> Path:
+        return self.log_dir / "gateway.log"
 
 
 def llmlink_builds_dir(env: Mapping[str, str] | None = None, home: Path | None = None) -> Path:

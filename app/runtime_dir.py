@@ -37,10 +37,11 @@ class RuntimeDirError(Exception):
 
 @dataclass(frozen=True)
 class InstanceFiles:
-    """Where one config dir's tray keeps its lock and listens for commands."""
+    """Where one config dir's tray keeps its lock and listens for commands, and its gateway for the tray's."""
 
     lock: Path
     socket: Path
+    gateway: Path  # the gateway's control socket
 
 
 def runtime_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -59,8 +60,8 @@ def runtime_dir(environ: Mapping[str, str] | None = None) -> Path:
 def instance_files(config_dir: Path, environ: Mapping[str, str] | None = None) -> InstanceFiles:
     folder = runtime_dir(environ)
     digest = hashlib.sha256(str(config_dir.resolve()).encode()).hexdigest()[:12]
-    files = InstanceFiles(folder / f"{digest}.lock", folder / f"{digest}.sock")
-    if len(os.fsencode(files.socket)) > MAX_SOCKET_PATH:
+    files = InstanceFiles(folder / f"{digest}.lock", folder / f"{digest}.sock", folder / f"{digest}.gw.sock")
+    if len(os.fsencode(files.gateway)) > MAX_SOCKET_PATH:
         raise RuntimeDirError(
             f"the command socket path {files.socket} is too long for a Unix socket",
             "Set XDG_RUNTIME_DIR or TMPDIR to a shorter folder.",

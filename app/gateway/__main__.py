@@ -113,7 +113,7 @@ async def amain(args: argparse.Namespace, host: str, port: int, token: str) -> i
     try:
         await gateway.run_until_shutdown()
     finally:
-        control.close()
+        await control.close()
     log("stopped")
     return 0
 

@@ -162,6 +162,7 @@ class ControlServer:
         self.path = path
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()  # open control connections
 
     async def start(self) -> None:
         """Listen at `path` (mode 0600 from the first instant). Raises ControlSocketBusy or OSError."""
@@ -173,11 +174,19 @@ class ControlServer:
             os.umask(old_umask)
         os.chmod(self.path, 0o600)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop listening and end the open connections, letting their handlers return by themselves: a
+        handler still in readline() when asyncio.run() cancels it makes Python 3.11's StreamReaderProtocol
+        log a CancelledError traceback (its done-callback calls task.exception() on a cancelled task)."""
         if self._server is not None:
             self._server.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
+        for writer in list(self._writers):
+            writer.close()
+        handlers = {task for task in self._tasks if not task.done()}
+        if handlers:
+            await asyncio.wait(handlers, timeout=1.0)
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sock = writer.get_extra_info("socket")
@@ -187,6 +196,11 @@ class ControlServer:
             return
         lock = asyncio.Lock()
         pending: set[asyncio.Task[None]] = set()
+        handler = asyncio.current_task()
+        if handler is not None:
+            self._tasks.add(handler)
+            handler.add_done_callback(self._tasks.discard)
+        self._writers.add(writer)
 
         async def answer(line: bytes) -> None:
             reply = await run_command(self.gateway, line)
@@ -206,6 +220,7 @@ class ControlServer:
         finally:
             if pending:  # answers still owed (a drain in progress) are sent before closing
                 await asyncio.wait(pending)
+            self._writers.discard(writer)
             writer.close()
 
 

@@ -16,6 +16,12 @@ class ClientPool:
             self._clients[port] = LlmLinkClient(f"http://{LOOPBACK_HOST}:{port}")
         return self._clients[port]
 
+    async def drop(self, port: int) -> None:
+        """Close the client of a port no llm-link listens on any more (a retired instance's private port)."""
+        client = self._clients.pop(port, None)
+        if client is not None:
+            await client.aclose()
+
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
         for client in clients:

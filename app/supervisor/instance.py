@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,11 +24,11 @@ from app.secret import Secret
 from app.supervisor import pidfile
 from app.supervisor.binary import find_binary
 from app.supervisor.config import LlmLinkConfig
-from app.supervisor.contract import LOOPBACK_HOST, Contract, LaunchPlan, LaunchRequest, build_launch
+from app.supervisor.contract import APP_PROTOCOLS, LOOPBACK_HOST, Contract, LaunchPlan, LaunchRequest, build_launch
 from app.supervisor.disk import check_folders, folder_unusable
 from app.supervisor.output_log import OutputLog
 from app.supervisor.policy import Policy
-from app.supervisor.ports import port_in_use_error
+from app.supervisor.ports import free_port, port_in_use_error
 from app.supervisor.probe import Identity
 from app.supervisor.process import STOP_GRACE, Exit, LlmLinkProcess, adopt, port_open, spawn, wait_port_free
 
@@ -68,6 +69,8 @@ class Instance:
     started_at: float  # time.monotonic() once verified (or adopted)
     adopted: bool = False
     contract: Contract | None = None  # not asked for an adopted one
+    # llm-link's own access key on its port: behind the gateway a throwaway, made anew for every start.
+    auth_key: Secret | None = None
 
     @property
     def pid(self) -> int:
@@ -100,6 +103,7 @@ class Instance:
             self.port,
             self.config.fingerprint(),
             self.config.fingerprint(with_model=False),
+            self.auth_key.reveal() if self.auth_key else "",
         )
 
 
@@ -156,13 +160,17 @@ async def launch(
     client: LlmLinkClient | None = None,
     progress: Progress | None = None,
     on_spawn: Callable[[int], None] | None = None,
+    on_line: Callable[[int, str], None] | None = None,
+    announce: Callable[[int], None] | None = None,
 ) -> Instance:
     """Start llm-link for `config` with provider key `key` on `port` (default `config.port`), verified.
 
     `output` takes its output; `auth_key` is llm-link's own access key (OpenAI-style app modes); `env` the
     environment it starts from (default ours); `state_dirs` ({what: folder}) must take files before it is
     spawned; `client` is a client for `port` to reuse (one is made otherwise); `on_spawn(pid)` is told the new
-    pid at once, `progress("verifying")` once it waits for it. Raises LaunchFailed.
+    pid at once, `progress("verifying")` once it waits for it; `on_line(pid, line)` hears its output, and
+    `announce(pid)` is told before each change of settings it makes itself (the key swap), so that a tamper
+    watch can tell them from changes by others. Raises LaunchFailed.
     """
     port = config.port if port is None else port
     prepared = await prepare(config, key, port=port, auth_key=auth_key, env=env)
@@ -176,7 +184,7 @@ async def launch(
         if unusable is not None:
             raise LaunchFailed(unusable, retryable=False)
 
-    proc = await spawn(prepared.binary, plan, output)
+    proc = await spawn(prepared.binary, plan, output, on_line)
     own_client = client is None
     http = client or LlmLinkClient(f"http://{LOOPBACK_HOST}:{port}")
     try:
@@ -187,6 +195,8 @@ async def launch(
         health = await _wait_ready(proc, http, start_timeout, output)
         if plan.key_swap is not None:
             swap = plan.key_swap
+            if announce is not None:
+                announce(proc.pid)
             result = await http.update_key(swap.provider, swap.api_key, base_url=swap.base_url)
             if not result.succeeded:
                 error = key_rejected(f"llm-link refused the {swap.provider} key: {result.message}")
@@ -203,7 +213,10 @@ async def launch(
         if own_client:
             await http.aclose()
     verified_config = replace(config, model=verified.model)
-    return Instance(proc, prepared.binary, verified_config, key, port, time.monotonic(), contract=prepared.contract)
+    started = time.monotonic()
+    return Instance(
+        proc, prepared.binary, verified_config, key, port, started, contract=prepared.contract, auth_key=auth_key
+    )
 
 
 @dataclass
@@ -220,22 +233,33 @@ class Launcher:
     auth_key: Secret | None = None
     clients: Callable[[int], LlmLinkClient] | None = None  # a client to reuse for a port
     on_spawn: Callable[[LlmLinkConfig, int], None] | None = None
+    # Behind the gateway: every launch gets a fresh private port and a throwaway access key (where the app
+    # mode wants one), never the editor-facing ones, so a new instance can start beside the serving one.
+    private: bool = False
+    on_line: Callable[[int, str], None] | None = None  # see `launch`
+    announce: Callable[[int], None] | None = None
 
     async def check(self, config: LlmLinkConfig, key: Secret | None) -> None:
         """`prepare`'s checks for `config`, without launching anything. Raises LaunchFailed."""
-        await prepare(config, key, auth_key=self.auth_key, env=self.env)
+        await prepare(config, key, auth_key=self._auth_for(config), env=self.env)
+
+    def _auth_for(self, config: LlmLinkConfig) -> Secret | None:
+        if not self.private:
+            return self.auth_key
+        return Secret(secrets.token_urlsafe(24)) if APP_PROTOCOLS.get(config.app_mode) == "openai" else None
 
     async def __call__(
         self, config: LlmLinkConfig, key: Secret | None, progress: Progress | None = None, *, port: int | None = None
     ) -> Instance:
-        port = config.port if port is None else port
+        if port is None:
+            port = free_port() if self.private else config.port
         on_spawn = self.on_spawn
         instance = await launch(
             config,
             key,
             output=self.output,
             port=port,
-            auth_key=self.auth_key,
+            auth_key=self._auth_for(config),
             env=self.env,
             start_timeout=self.policy.start_timeout,
             stop_grace=self.policy.stop_grace,
@@ -243,6 +267,8 @@ class Launcher:
             client=self.clients(port) if self.clients else None,
             progress=progress,
             on_spawn=(lambda pid: on_spawn(config, pid)) if on_spawn else None,
+            on_line=self.on_line,
+            announce=self.announce,
         )
         if self.pid_file is not None:  # recorded before it is handed out, or stopped (see above)
             try:
@@ -254,14 +280,24 @@ class Launcher:
         return instance
 
 
-def adopt_recorded(pid_file: Path, config: LlmLinkConfig, output: OutputLog) -> Instance | None:
+def adopt_recorded(
+    pid_file: Path,
+    config: LlmLinkConfig,
+    output: OutputLog,
+    *,
+    private: bool = False,
+    on_line: Callable[[int, str], None] | None = None,
+) -> Instance | None:
     """The llm-link our PID file names, if it is still ours (see `pidfile.is_ours`), watched from now on; its
-    config is `config` on the recorded port (what it really runs is only known from its fingerprint)."""
+    config is `config` on the recorded port (what it really runs is only known from its fingerprint). With
+    `private` (behind the gateway) its config keeps the editor's port: the recorded one is its private port."""
     record = pidfile.adoptable(pid_file)
     if record is None:
         return None
-    process = adopt(record.pid, record.create_time)
-    config = replace(config, port=record.port)
+    # Its output is read again (see `process.reopen_output`): behind the gateway the tamper watch needs it.
+    process = adopt(record.pid, record.create_time, output if private else None, on_line)
+    if not private:
+        config = replace(config, port=record.port)
     output.note(f"adopted llm-link (pid {record.pid}) from an earlier run")
     # Saved settings without a model let llm-link pick one, which the record names: compare without it then.
     runs_it = record.fingerprint == config.fingerprint() or (
@@ -269,7 +305,10 @@ def adopt_recorded(pid_file: Path, config: LlmLinkConfig, output: OutputLog) -> 
     )
     if not runs_it:
         log.warning("adopted llm-link %d runs another config than the saved one", record.pid)
-    return Instance(process, Path(record.binary), config, None, record.port, time.monotonic(), adopted=True)
+    auth = Secret(record.auth) if record.auth else None
+    return Instance(
+        process, Path(record.binary), config, None, record.port, time.monotonic(), adopted=True, auth_key=auth
+    )
 
 
 async def _wait_ready(proc: LlmLinkProcess, client: LlmLinkClient, timeout: float, output: OutputLog) -> Health:

@@ -32,9 +32,11 @@ def looks_hung(pid: int | None, state: State) -> bool:
 
 
 def degraded_too_long(status: Status, policy: Policy, *, managed: bool, now: float) -> bool:
-    """DEGRADED for `degraded_restart_after` seconds, with a process of ours to restart and restarts allowed."""
+    """DEGRADED for `degraded_restart_after` seconds, with a process of ours to restart and restarts allowed,
+    and llm-link itself the part that fails: a down gateway or a failing provider is not llm-link's fault."""
     return (
         status.state is State.DEGRADED
+        and not status.details.llmlink_serving
         and managed
         and policy.auto_restart
         and now - status.since >= policy.degraded_restart_after

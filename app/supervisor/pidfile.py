@@ -34,6 +34,9 @@ class PidRecord:
     fingerprint: str
     # The same without the model, for settings that leave the model to llm-link ("" in older PID files).
     fingerprint_without_model: str = ""
+    # The throwaway access key llm-link was started with behind the gateway ("" when none): a later tray that
+    # adopts it must tell a new gateway what to send. The file is 0600 (mkstemp).
+    auth: str = ""
 
     @property
     def identity(self) -> Identity:
@@ -76,6 +79,7 @@ def read(path: Path) -> PidRecord | None:
             int(data["port"]),
             str(data["fingerprint"]),
             str(data.get("fingerprint_without_model", "")),
+            str(data.get("auth", "")),
         )
     except FileNotFoundError:
         return None

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import psutil
 
 from app.errors import AppError, ErrorCode
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now, from the kernel's ephemeral range: each llm-link behind the gateway gets
+    a fresh one, so a new instance starts beside the one still serving."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def port_in_use_error(port: int) -> AppError:

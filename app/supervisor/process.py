@@ -15,7 +15,9 @@ import logging
 import os
 import signal
 import socket
+import stat
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -125,8 +127,11 @@ class LlmLinkProcess:
         self.exited.set_result(outcome)
 
 
-async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkProcess:
-    """Start llm-link per `plan`; its output streams into `output` until it exits."""
+async def spawn(
+    binary: Path, plan: LaunchPlan, output: OutputLog, on_line: Callable[[int, str], None] | None = None
+) -> LlmLinkProcess:
+    """Start llm-link per `plan`; its output streams into `output` until it exits, each line also to
+    `on_line(pid, line)`."""
     read_end, write_end = open_pipe()
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -149,7 +154,8 @@ async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkPro
         create_time = time.time()  # it is already gone; the exit below says so
     child = LlmLinkProcess(proc.pid, create_time, output)
     output.note(f"started {binary.name} (pid {proc.pid}) {' '.join(_masked_argv(plan.argv))}")
-    reader = child._reader = PipeReader(read_end, output.feed)
+    stream = output.stream(_bound(on_line, proc.pid))
+    reader = child._reader = PipeReader(read_end, stream.feed)
 
     async def watch_exit() -> None:
         # asyncio manages none of this child's pipes, so wait() returns at its exit, whatever the pipe does.
@@ -157,7 +163,7 @@ async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkPro
         try:
             # Everything it wrote is in the pipe by now: take it, so the exit carries its last words.
             reader.drain()
-            output.finish()
+            stream.finish()
         finally:
             reader.close()
             child._finish(returncode)  # whatever became of the output, the exit is reported
@@ -166,10 +172,21 @@ async def spawn(binary: Path, plan: LaunchPlan, output: OutputLog) -> LlmLinkPro
     return child
 
 
-def adopt(pid: int, create_time: float) -> LlmLinkProcess:
-    """Watch a llm-link we did not spawn in this run. The caller has checked its identity."""
+def adopt(
+    pid: int,
+    create_time: float,
+    output: OutputLog | None = None,
+    on_line: Callable[[int, str], None] | None = None,
+) -> LlmLinkProcess:
+    """Watch a llm-link we did not spawn in this run. The caller has checked its identity. With `output`, its
+    output is read again from its stdout pipe (see `reopen_output`)."""
     child = LlmLinkProcess(pid, create_time, None)
     loop = asyncio.get_running_loop()
+    if output is not None:
+        fd = reopen_output(pid)
+        if fd is not None:
+            stream = output.stream(_bound(on_line, pid))
+            child._reader = PipeReader(fd, stream.feed)
     try:
         pidfd = os.pidfd_open(pid)
     except (AttributeError, OSError):
@@ -218,6 +235,27 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
         sock.settimeout(timeout)
         return sock.connect_ex((host, port)) == 0
+
+
+def reopen_output(pid: int) -> int | None:
+    """A read end of the stdout pipe of `pid`, which a tray that has gone away spawned it with.
+
+    The pipe outlives its reader: llm-link keeps its write end, and its writes fail (EPIPE; Rust ignores
+    SIGPIPE) while nobody reads. Opening /proc/PID/fd/1 for reading gives a new read end of that same pipe
+    (Linux reopens the pipe object, not a copy), so an adopted llm-link's output, and its config-change lines
+    the tamper watch needs, reach the new tray. None where it is not a pipe, or not ours to open."""
+    try:
+        fd = os.open(f"/proc/{pid}/fd/1", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+        os.close(fd)  # a file or a terminal: someone else started it, or with other plans for its output
+        return None
+    return fd
+
+
+def _bound(on_line: Callable[[int, str], None] | None, pid: int) -> Callable[[str], None] | None:
+    return None if on_line is None else lambda line: on_line(pid, line)
 
 
 def _masked_argv(argv: tuple[str, ...]) -> list[str]:

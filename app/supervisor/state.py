@@ -61,6 +61,10 @@ class HealthDetails:
     problem: str | None = None
     checked_at: float = field(default_factory=time.time)
     duration_ms: float = 0.0
+    # Behind the gateway: does it answer on its control socket (None: no gateway in this arrangement), and
+    # why editor requests fail upstream, from real traffic (None: they do not, or there was none).
+    gateway_ok: bool | None = None
+    upstream_failing: str | None = None
 
     @property
     def foreign_api(self) -> bool:
@@ -68,13 +72,19 @@ class HealthDetails:
         return self.api_ok and self.pid is not None and self.api_pid is not None and self.api_pid != self.pid
 
     @property
-    def serving(self) -> bool:
-        """An editor can connect: our llm-link's API and its editor route both answer."""
+    def llmlink_serving(self) -> bool:
+        """llm-link itself answers: its API and its editor route (restarting it cannot help beyond this)."""
         return self.api_ok and not self.foreign_api and self.editor_api_ok is not False
 
+    @property
+    def serving(self) -> bool:
+        """An editor gets answers: llm-link serves, the gateway (if any) answers, and requests do not fail
+        upstream."""
+        return self.llmlink_serving and self.gateway_ok is not False and self.upstream_failing is None
+
     def summary(self) -> str:
-        api = self.api_ok and not self.foreign_api and self.editor_api_ok is not False
-        return f"PID {_mark(self.pid_ok)}, Port {_mark(self.port_ok)}, API {_mark(api)}"
+        marks = f"PID {_mark(self.pid_ok)}, Port {_mark(self.port_ok)}, API {_mark(self.llmlink_serving)}"
+        return marks if self.gateway_ok is None else f"Gateway {_mark(self.gateway_ok)}, {marks}"
 
 
 def classify(details: HealthDetails, *, managed: bool, configured: bool = True) -> State:

@@ -1,25 +1,32 @@
 """The supervisor keeps one llm-link running as configured: a façade that owns the lock, the current `Instance`
 and the published status. Intents take the lock one after the other; while one runs it publishes its own states
 and the monitor only watches. The rules live beside it: `instance` (launch), `switching` (switch, relaunch,
-rollback), `restarts` (crashes, backoff), `monitor` (polling, hangs), `state` and `publisher` (the status)."""
+rollback), `restarts` (crashes, backoff), `monitor` (polling, hangs), `state` and `publisher` (the status).
+
+With a gateway (the app's arrangement; see `gateway`), the editor's port is the gateway's and every llm-link
+runs on a private port of its own: a switch or restart starts the new one beside the serving one, the gateway
+flips to it, and the old one is stopped once its requests have drained. Without one (tests of llm-link
+itself, benchmarks of bare supervision), llm-link listens on the configured port directly."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from app.errors import AppError, AppErrorException
+from app.errors import AppError, AppErrorException, ErrorCode
 from app.llmlink_client import ModelInfo
 from app.paths import Paths
-from app.providers import Provider
+from app.providers import Provider, provider
 from app.secret import Secret
-from app.supervisor import pidfile, switching
+from app.supervisor import pidfile, switching, traffic
 from app.supervisor.clients import ClientPool
 from app.supervisor.config import KeyLookup, LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS, LOOPBACK_HOST
+from app.supervisor.gateway import RESTARTING_REASON, STOPPED_REASON, GatewayKeeper, GatewaySetup, Upstream
 from app.supervisor.instance import Instance, Launcher, LaunchFailed, Progress, adopt_recorded
 from app.supervisor.monitor import Monitor
 from app.supervisor.output_log import OutputLog
@@ -31,9 +38,12 @@ from app.supervisor.restarts import Restarter
 from app.supervisor.state import Failure, HealthDetails, State, Status
 from app.supervisor.store import StatusStore
 from app.supervisor.switching import Actions, Outcome, SwitchRequest, SwitchResult
+from app.supervisor.tamper import TamperWatch
 from app.tasks import BackgroundTasks
 
-__all__ = ["Progress", "Supervisor", "SwitchResult"]
+__all__ = ["GatewaySetup", "Progress", "Supervisor", "SwitchResult"]
+
+log = logging.getLogger("llm_link_tray.supervisor")
 
 
 class Supervisor:
@@ -46,6 +56,7 @@ class Supervisor:
         policy: Policy | None = None,
         auth_key: Secret | None = None,
         env: Mapping[str, str] | None = None,
+        gateway: GatewaySetup | None = None,
     ) -> None:
         self.paths, self._config, self._policy, self._keys = paths, config, policy or Policy(), keys
         self._lock = asyncio.Lock()  # held by one intent at a time (start, switch, a crash's handling, …)
@@ -53,6 +64,15 @@ class Supervisor:
         self._clients, self._output = ClientPool(), OutputLog(paths.llmlink_log)
         folders = {"state": paths.state_dir, "log": paths.log_dir}  # must take files before a spawn
         self._launch = Launcher(self._output, self._policy, paths.pid_file, folders, env, auth_key, self._clients.get)
+        self._launch.private = gateway is not None
+        self._gateway = GatewayKeeper(gateway, self._policy, self.refresh) if gateway else None
+        # Behind the gateway, changes of llm-link's settings by other local programs are noticed and undone.
+        self._tamper = TamperWatch(self._tampered) if gateway else None
+        if self._tamper is not None:
+            self._launch.on_line, self._launch.announce = self._tamper.line, self._tamper.expect
+        self._retiring: set[Instance] = set()  # replaced instances still finishing their requests
+        self._restoring = False  # a restore after tampering is on its way
+        self._traffic: traffic.Traffic | None = None
         self._restarts = Restarter(self._policy, self._restart_if_down)
         self._monitor = Monitor(self, self._restart_degraded)
         self._tasks = BackgroundTasks("supervisor")  # crash handlers
@@ -82,6 +102,21 @@ class Supervisor:
         return self._current.pid if self._current else None
 
     @property
+    def llmlink_port(self) -> int | None:
+        """The port llm-link itself listens on: a private one behind the gateway (only the supervisor, tests
+        and benchmarks talk there), else the configured one. None while nothing runs."""
+        return self._current.port if self._current else None
+
+    @property
+    def gateway_pid(self) -> int | None:
+        return self._gateway.pid if self._gateway else None
+
+    @property
+    def traffic(self) -> traffic.Traffic | None:
+        """Activity and provider health from real editor traffic, as of the last probe (None: no gateway)."""
+        return self._traffic
+
+    @property
     def busy(self) -> bool:
         """An intent (start, switch, …) holds the lock and publishes its own states: the monitor only watches."""
         return self._lock.locked()
@@ -94,11 +129,22 @@ class Supervisor:
     async def open(self, *, autostart: bool = True) -> Status:
         """Adopt the llm-link our PID file names, or start one (unless `autostart` is off); start polling."""
         async with self._lock:
-            adopted = adopt_recorded(self.paths.pid_file, self._config, self._output)
+            behind = self._gateway is not None
+            on_line = self._tamper.line if self._tamper else None
+            adopted = adopt_recorded(self.paths.pid_file, self._config, self._output, private=behind, on_line=on_line)
+            if adopted is not None and behind and adopted.port == self._config.port:
+                # A tray from before the gateway left llm-link on the editor's port: the gateway needs it.
+                log.info("replacing llm-link %d, started before the gateway, on port %d", adopted.pid, adopted.port)
+                await adopted.stop(self._policy.stop_grace)
+                pidfile.remove(self.paths.pid_file)
+                adopted = None
+            if self._gateway is not None:
+                await self._gateway.open(self._config.port)  # adopted if it is ours, else started
             if adopted is not None:
                 self._watch(adopted.process)
                 self._current, self._config = adopted, adopted.config
                 self._publish.starting(adopted.config, adopted.pid)
+                await self._serve(adopted)
             elif autostart:
                 await self._start_locked()
         adopted_unverified = self._current is not None and self.status.state is not State.RUNNING
@@ -113,16 +159,22 @@ class Supervisor:
         await self._restarts.close()
         await self._tasks.cancel_all()
         async with self._lock:
+            if self._gateway is not None:  # first: it lets the requests in flight finish
+                await self._gateway.close(stop=stop_llmlink)
             if stop_llmlink:
                 await self._stop_current()
             elif self._current is not None:
                 await self._current.detach()  # its exit goes unseen from now on: never a crash
+            for old in list(self._retiring):  # replaced ones serve nobody from now on
+                await old.stop(self._policy.stop_grace)
         await self._clients.aclose()
         self._output.close()
 
     async def start(self) -> Status:
         async with self._lock:
             self._restarts.started_by_user(reset=True)
+            if self._gateway is not None:
+                await self._gateway.restart_if_down()
             if self._current is None:
                 await self._start_locked()
         return self.status
@@ -138,8 +190,9 @@ class Supervisor:
     async def restart(self) -> Status:
         async with self._lock:
             self._restarts.started_by_user()
-            await self._stop_current()
-            await self._start_locked()
+            if self._gateway is not None:
+                await self._gateway.restart_if_down()
+            await self._replace_locked()
         return self.status
 
     async def switch(
@@ -165,6 +218,15 @@ class Supervisor:
         """Settings' Apply of `config` with provider key `key` (None: the stored one): a changed launch gets a
         new instance, and the old one runs on if that one fails (see `switching.relaunch`); else a switch."""
         async with self._lock:
+            if self._gateway is not None and config.port != self._config.port:
+                moved = await self._gateway.move(config.port)  # the editor's port is the gateway's
+                if moved is not None:
+                    self._publish.refused(moved)
+                    return SwitchResult(False, self.status, moved)
+                self._moved_to(config.port)
+                if key is None and config == self._config:
+                    self._publish(self.status.state)
+                    return SwitchResult(True, self.status, None, "")
             if switching.launch_changed(config, self._config):
                 outcome = await switching.relaunch(config, key, self._current, self._hands(progress))
             else:
@@ -176,7 +238,7 @@ class Supervisor:
         self, provider_id: str, key: Secret | None, *, model: str | None = None, base_url: str | None = None
     ) -> tuple[ModelInfo, ...]:
         """Settings' Validate (see `switching.validate`): llm-link is asked only when it runs and is idle."""
-        client = None if self.busy or self._current is None else self._clients.get(self._config.port)
+        client = None if self.busy or self._current is None else self._clients.get(self._current.port)
         return await switching.validate(provider_id, key, model=model, base_url=base_url, client=client)
 
     def set_policy(self, policy: Policy) -> None:
@@ -186,8 +248,19 @@ class Supervisor:
         self._monitor.wake()  # a new interval counts from now
 
     def set_auth_key(self, key: Secret | None) -> None:
-        """llm-link's own access key for the OpenAI-style app modes; used from the next start on."""
-        self._launch.auth_key = key
+        """The editor-facing access key of the OpenAI-style app modes (None: none asked). Behind the gateway it
+        is the gateway's to check, at once (llm-link gets a throwaway of its own); else llm-link's, from the
+        next start on."""
+        if self._gateway is None:
+            self._launch.auth_key = key
+        else:
+            self._tasks.spawn(self._gateway.set_policy(self._gateway.origins, key), name="gateway policy")
+
+    async def set_allowed_origins(self, origins: list[str] | None) -> AppError | None:
+        """The browser origins the gateway lets through (None: Ollama's defaults). No gateway: nothing to do."""
+        if self._gateway is None:
+            return None
+        return await self._gateway.set_policy(origins, self._gateway.access_key)
 
     def set_binary(self, binary: str | None) -> None:
         """The llm-link binary for the next start (first run, once installed); a running one is left alone."""
@@ -197,7 +270,13 @@ class Supervisor:
         """Probe now and publish what was found (the store's refresher)."""
         if self.busy:
             return self.status  # an intent is publishing its own states
-        self._publish.probed(await self.probe())
+        details = await self.probe()
+        self._publish.probed(details, **self._causes(details))
+        current = self._current
+        ours = current is not None and details.api_pid == current.pid
+        if self._tamper is not None and current is not None and ours and self._drifted(details):
+            # What it runs is not what we started (changed while no tray watched its output, say): restore.
+            self._tampered(current.pid, f"it runs {details.provider}/{details.model}")
         return self.status
 
     def refresh(self) -> None:
@@ -206,17 +285,122 @@ class Supervisor:
         self._monitor.refresh_soon()
 
     async def probe(self) -> HealthDetails:
-        """One full check of the configured port and the current instance; publishes nothing."""
-        port, protocol, auth = self._config.port, APP_PROTOCOLS.get(self._config.app_mode), self._launch.auth_key
-        identity = self._current.identity if self._current else None
+        """One full check of llm-link's port, the current instance and the gateway; publishes nothing (it
+        keeps what the gateway counted in `traffic`)."""
+        current, protocol = self._current, APP_PROTOCOLS.get(self._config.app_mode)
+        auth = current.auth_key if current and current.auth_key else self._launch.auth_key
         route, key = EDITOR_ROUTES.get(protocol) if protocol else None, auth.reveal() if auth else None
-        return await probe(self._clients.get(port), LOOPBACK_HOST, port, identity, editor_route=route, auth_key=key)
+        if self._gateway is None:
+            port, identity = self._config.port, current.identity if current else None
+            return await probe(self._clients.get(port), LOOPBACK_HOST, port, identity, editor_route=route, auth_key=key)
+        details = HealthDetails()
+        if current is not None:
+            client, port = self._clients.get(current.port), current.port
+            details = await probe(client, LOOPBACK_HOST, port, current.identity, editor_route=route, auth_key=key)
+        stats = await self._gateway.stats()
+        name = provider(self._config.provider).display_name
+        self._traffic = traffic.parse(stats, name) if stats is not None else None
+        failing = self._traffic.upstream_failing if self._traffic else None
+        return replace(details, gateway_ok=stats is not None, upstream_failing=failing)
 
     # --- starting, committing, stopping, crashes ---------------------------------------------------
 
     def _hands(self, progress: Progress | None) -> Actions:
-        client = self._clients.get(self._config.port)
-        return Actions(self._launch, self._stop_current, self._key_for, client, progress or (lambda _step: None))
+        client = self._clients.get(self._current.port if self._current else self._config.port)
+        step = progress or (lambda _step: None)
+        announce = self._tamper.expect if self._tamper else (lambda _pid: None)
+        beside = self._gateway is not None
+        return Actions(self._launch, self._stop_current, self._key_for, client, step, beside=beside, announce=announce)
+
+    def _causes(self, details: HealthDetails) -> dict[str, object]:
+        """Why a probe behind the gateway is not RUNNING, when the gateway is the reason: its `error`."""
+        if self._gateway is None or self._current is None:
+            return {}
+        if details.gateway_ok is False:
+            error = self._gateway.error or AppError(
+                ErrorCode.GATEWAY_FAILED,
+                f"the gateway on port {self._config.port} does not answer; it is being restarted",
+                "If this stays, use Restart in the tray menu, or View logs.",
+            )
+            return {"error": error}
+        if details.upstream_failing and details.llmlink_serving:
+            suggestion = "Check the provider's status page and your key in Settings; this clears on the next success."
+            return {"error": AppError(ErrorCode.UPSTREAM_FAILING, details.upstream_failing, suggestion)}
+        return {}
+
+    def _moved_to(self, port: int) -> None:
+        """The gateway listens on `port` now: the config (and what the current instance serves under) say so."""
+        self._config = replace(self._config, port=port)
+        if self._current is not None:
+            self._current = replace(self._current, config=replace(self._current.config, port=port))
+
+    async def _serve(self, instance: Instance, old: Instance | None = None) -> None:
+        """Behind the gateway: new requests go to `instance` now; `old` is stopped once its requests are done.
+        Without one, `old` (on another port) is stopped now."""
+        if self._gateway is None:
+            if old is not None:
+                await old.stop(self._policy.stop_grace)  # not current: its exit is no crash; the PID file is new
+            return
+        label = f"{provider(instance.config.provider).display_name} (pid {instance.pid})"  # a new one: fresh health
+        drained = await self._gateway.set_upstream(Upstream(instance.port, instance.auth_key, label))
+        if old is None:
+            return
+        self._retiring.add(old)
+
+        async def retire() -> None:
+            await drained  # the old instance's last stream has ended (or was cut at the drain limit)
+            await old.stop(self._policy.stop_grace)
+            self._retiring.discard(old)
+            await self._clients.drop(old.port)
+
+        self._tasks.spawn(retire(), name=f"retire llm-link {old.pid}")
+
+    def _drifted(self, details: HealthDetails) -> bool:
+        config = self._config
+        return details.provider != config.provider or (
+            config.model is not None and details.model is not None and details.model != config.model
+        )
+
+    def _tampered(self, pid: int, what: str) -> None:
+        """llm-link `pid` had its settings changed by another program (see `tamper`): restore ours, at once."""
+        current = self._current
+        if current is None or current.pid != pid or self._restoring:
+            return
+        self._restoring = True
+        self._tasks.spawn(self._restore(pid, what), name=f"restore llm-link {pid}")
+
+    async def _restore(self, pid: int, what: str) -> None:
+        try:
+            async with self._lock:
+                if self._current is None or self._current.pid != pid:
+                    return  # replaced or stopped meanwhile: nothing of the change is left
+                log.warning("restoring llm-link's settings (another program changed them: %s)", what)
+                error = AppError(
+                    ErrorCode.TAMPERED,
+                    "another program changed llm-link's settings; the tray restored them",
+                    "If you did not expect this, check which programs run as your user (see docs/SECURITY.md).",
+                )
+                await self._replace_locked(failure=error)
+        finally:
+            self._restoring = False
+
+    async def _replace_locked(self, failure: AppError | None = None) -> None:
+        """A restart: behind the gateway the new instance starts beside the current one, which serves until the
+        flip (and on, if the new one fails); else stop, then start. `failure` is shown as the last one."""
+        current = self._current
+        if self._gateway is None or current is None:
+            await self._stop_current()
+            await self._start_locked()
+            return
+        try:
+            key = current.key or await self._key_for(switching.provider_spec(self._config.provider))
+            new = await self._launch(self._config, key)
+        except AppErrorException as exc:
+            self._publish.refused(exc.error)
+        except LaunchFailed as failed:
+            self._publish.refused(failed.error)
+        else:
+            await self._commit(new, failure, old=current)
 
     async def _start_locked(self) -> None:
         try:
@@ -237,8 +421,7 @@ class Supervisor:
         else:
             self._watch(instance.process)
         self._current, self._config = instance, instance.config
-        if old is not None:
-            await old.stop(self._policy.stop_grace)  # not current: its exit is no crash; the PID file is new
+        await self._serve(instance, old)
         details, last = await self.probe(), Failure(failure) if failure else None
         self._publish.probed(details, error=None, last_failure=last)
 
@@ -255,11 +438,15 @@ class Supervisor:
             await self._commit(outcome.instance, outcome.error, outcome.retire)
         return SwitchResult(outcome.error is None, self.status, outcome.error, outcome.path)
 
-    async def _stop_current(self) -> None:
+    async def _stop_current(self, reason: str = STOPPED_REASON) -> None:
         instance, self._current = self._current, None  # first: its exit is no crash
         if instance is not None:
+            if self._gateway is not None:  # editors wait (then get `reason`), never a refused connection
+                await self._gateway.clear_upstream(reason)
             await instance.stop(self._policy.stop_grace)
             pidfile.remove(self.paths.pid_file)
+            if self._gateway is not None:
+                await self._clients.drop(instance.port)
 
     async def _key_for(self, spec: Provider, *, starting: bool = False) -> Secret | None:
         show = self._publish.key_wait(spec.id, starting=starting)  # a wait on the keyring's unlock prompt
@@ -279,6 +466,9 @@ class Supervisor:
             if current is not None and current.process is process:  # else: stopped or replaced meanwhile
                 self._current = None
                 pidfile.remove(self.paths.pid_file)
+                if self._gateway is not None:  # editors' requests wait for the restart (or get the reason)
+                    restarting = self._policy.auto_restart and not self._restarts.user_stopped
+                    await self._gateway.clear_upstream(RESTARTING_REASON if restarting else STOPPED_REASON)
                 error = self._restarts.crashed(process.exited.result(), time.monotonic() - current.started_at)
                 self._failed(error, retry=True, details=HealthDetails())
 
@@ -296,5 +486,4 @@ class Supervisor:
     async def _restart_degraded(self) -> None:
         async with self._lock:  # the monitor's: only if, by now, llm-link is still DEGRADED
             if self.status.state is State.DEGRADED and self._current is not None:
-                await self._stop_current()
-                await self._start_locked()
+                await self._replace_locked()

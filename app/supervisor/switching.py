@@ -20,14 +20,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
-from app.errors import AppError, AppErrorException, ErrorCode, key_missing, key_rejected, unknown_provider
-from app.llmlink_client import LlmLinkClient, LlmLinkError, LlmLinkHttpError, ModelInfo, RestartPlan
-from app.providers import Provider, key_problem, provider
+from app.errors import AppError, AppErrorException, key_missing, switch_failed
+from app.llmlink_client import LlmLinkClient, LlmLinkError, RestartPlan
+from app.providers import Provider
 from app.secret import Secret
 from app.supervisor.config import KeyLookup, LlmLinkConfig
 from app.supervisor.instance import PROBE_HTTP_TIMEOUT, Instance, Launcher, LaunchFailed, Progress
 from app.supervisor.state import KEYRING_WAIT, Status
-from app.supervisor.upstream import check_upstream
+
+# The checks live in `validation`; switches run them, and the supervisor reaches them through this module.
+from app.supervisor.validation import check_key_and_upstream, validate_with
+from app.supervisor.validation import provider_spec as provider_spec
+from app.supervisor.validation import validate as validate
 
 log = logging.getLogger("llm_link_tray.supervisor.switching")
 
@@ -73,6 +77,11 @@ class Actions:
     key_for: Callable[[Provider], Awaitable[Secret | None]]
     client: LlmLinkClient
     step: Progress
+    # Behind the gateway every launch gets its own private port: the new instance starts beside the serving
+    # one (blue/green), which is retired only once the gateway has flipped to the new one.
+    beside: bool = False
+    # Told the pid of an llm-link just before we change its settings ourselves (see `tamper`).
+    announce: Callable[[int], None] = lambda _pid: None
 
 
 @dataclass(frozen=True)
@@ -115,6 +124,7 @@ async def switch(request: SwitchRequest, current: Instance | None, config: LlmLi
 
     wanted, key = _as_planned(spec, wanted, key, plan)
     if request.hot:
+        act.announce(current.pid)
         moved = await switch_in_place(current, client, wanted, key, step)
         if moved is not None:
             return Outcome("hot", moved)
@@ -134,19 +144,26 @@ async def relaunch(wanted: LlmLinkConfig, key: Secret | None, current: Instance 
     if current is None:
         return await _start_instead(None, wanted, key, act)
     act.step("restarting")
-    if wanted.port != current.port:
-        # Two ports: the old instance serves until the new one is verified, and stays if it is not.
-        try:
-            new = await act.launch(wanted, key, act.step)
-        except LaunchFailed as failure:
-            return Outcome("restart", current, switch_failed(failure.error))
-        return Outcome("restart", new, retire=current)
+    if wanted.port != current.port or act.beside:
+        return await launch_beside(current, wanted, key, act)
     return await replace_instance(current, wanted, key, act)
+
+
+async def launch_beside(current: Instance, wanted: LlmLinkConfig, key: Secret | None, act: Actions) -> Outcome:
+    """Two ports: the old instance serves until the new one is verified, and stays, untouched, if it is not."""
+    try:
+        new = await act.launch(wanted, key, act.step)
+    except LaunchFailed as failure:
+        return Outcome("restart", current, switch_failed(failure.error))
+    return Outcome("restart", new, retire=current)
 
 
 async def replace_instance(current: Instance, wanted: LlmLinkConfig, key: Secret | None, act: Actions) -> Outcome:
     """Stop → launch `wanted` → on failure launch the previous config again (the same port cannot host both).
-    What can be checked without a process (the binary, the launch plan) is checked before anything stops."""
+    What can be checked without a process (the binary, the launch plan) is checked before anything stops.
+    Behind the gateway (`act.beside`) the new one starts beside it instead (see `launch_beside`)."""
+    if act.beside:
+        return await launch_beside(current, wanted, key, act)
     previous, previous_key = current.config, current.key
     try:
         await act.launch.check(wanted, key)
@@ -223,23 +240,6 @@ def _as_planned(
 # --- checks -----------------------------------------------------------------------------------------
 
 
-def provider_spec(provider_id: str) -> Provider:
-    try:
-        return provider(provider_id)
-    except KeyError as exc:
-        raise AppErrorException(unknown_provider(str(exc.args[0]))) from None
-
-
-async def check_key_and_upstream(spec: Provider, key: Secret | None, base_url: str | None) -> None:
-    """What llm-link's own validation misses: the key's format, and whether the upstream answers."""
-    problem = key_problem(spec.id, key.reveal() if key else "")
-    if problem:
-        raise AppErrorException(key_rejected(f"{spec.display_name} key rejected: {problem}"))
-    error = await check_upstream(spec.id, key, base_url)
-    if error is not None:
-        raise AppErrorException(error)
-
-
 async def answers(client: LlmLinkClient, instance: Instance) -> bool:
     """`instance` itself answers on its port (not another llm-link that took it over)."""
     try:
@@ -247,50 +247,6 @@ async def answers(client: LlmLinkClient, instance: Instance) -> bool:
     except LlmLinkError:
         return False
     return health.pid == instance.pid
-
-
-async def validate(
-    provider_id: str,
-    key: Secret | None,
-    *,
-    model: str | None,
-    base_url: str | None,
-    client: LlmLinkClient | None,
-) -> tuple[ModelInfo, ...]:
-    """Settings' Validate: the checks a switch makes first, and the models llm-link lists.
-
-    Raises AppErrorException (KEY_INVALID, UPSTREAM_UNREACHABLE, CONFIG_ERROR, …). Without a running llm-link
-    to ask (`client` None) only our own checks run and no models come back.
-    """
-    spec = provider_spec(provider_id)
-    await check_key_and_upstream(spec, key, base_url)
-    if client is None:
-        return ()
-    try:
-        return await validate_with(client, spec, key, model, base_url)
-    except LlmLinkHttpError as exc:
-        raise AppErrorException(switch_failed(exc.to_app_error())) from None
-    except LlmLinkError as exc:
-        raise AppErrorException(exc.to_app_error()) from None
-
-
-async def validate_with(
-    client: LlmLinkClient, spec: Provider, key: Secret | None, model: str | None, base_url: str | None
-) -> tuple[ModelInfo, ...]:
-    """llm-link's word on the key, and the models it lists. Raises AppErrorException(KEY_INVALID)."""
-    secret = key or Secret("")
-    try:
-        result = await client.validate(spec.id, secret, model=model, base_url=base_url)
-    except LlmLinkHttpError as exc:
-        if exc.status_code != 400:
-            raise
-        # 0.7.0's validate lacks minimax; validate-key knows all ten.
-        result = await client.validate_key(spec.id, secret, base_url=base_url)
-    if not result.is_valid:
-        raise AppErrorException(
-            key_rejected(f"{spec.display_name} rejected the key: {result.message or result.status}")
-        )
-    return result.models
 
 
 async def lookup_key(
@@ -320,17 +276,3 @@ async def lookup_key(
     if not key:
         raise AppErrorException(key_missing(spec.display_name))
     return key
-
-
-def switch_failed(cause: AppError) -> AppError:
-    """A switch's failure as shown: the cause itself when it names what to fix, else SWITCH_FAILED around it."""
-    if cause.code in (
-        ErrorCode.KEY_INVALID,
-        ErrorCode.KEY_MISSING,
-        ErrorCode.CONFIG_ERROR,
-        ErrorCode.UPSTREAM_UNREACHABLE,
-    ):
-        return cause
-    return AppError(
-        ErrorCode.SWITCH_FAILED, f"switch failed: {cause.code}: {cause.message}", cause.suggestion, cause.details
-    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +16,7 @@ from app.secret import Secret
 from app.supervisor.config import LlmLinkConfig
 from app.supervisor.policy import Policy
 from app.supervisor.state import Status
-from app.supervisor.supervisor import Supervisor
+from app.supervisor.supervisor import GatewaySetup, Supervisor
 from tests.conftest import SESSION_MARKER, builds_dir
 from tests.llmlink_harness import free_port
 
@@ -53,10 +54,14 @@ async def make_supervisor(tmp_path: Path) -> AsyncIterator[MakeSupervisor]:
         open: bool = True,
         root: Path | None = None,
         autostart: bool = True,
+        gateway: bool = False,
+        hold_seconds: float = 10.0,
         **config: object,
     ) -> Supervisor:
         cfg = replace(LlmLinkConfig(binary=str(binary), port=free_port()), **config)  # type: ignore[arg-type]
-        sup = Supervisor(cfg, lookup, paths=Paths.under(root or tmp_path), policy=policy)
+        paths = Paths.under(root or tmp_path)
+        setup = gateway_setup(paths, hold_seconds) if gateway else None
+        sup = Supervisor(cfg, lookup, paths=paths, policy=policy, gateway=setup)
         made.append(sup)
         if open:
             await sup.open(autostart=autostart)
@@ -76,8 +81,16 @@ async def wait_for(sup: Supervisor, predicate: Callable[[Status], bool], timeout
 
 
 def served_by(sup: Supervisor) -> LlmLinkClient:
-    """A client of the test's own for the port the supervisor's llm-link serves (use it in `async with`)."""
-    return LlmLinkClient(f"http://127.0.0.1:{sup.config.port}")
+    """A client of the test's own for the port the supervisor's llm-link serves (use it in `async with`):
+    behind a gateway, llm-link's private port (the gateway answers no management route)."""
+    return LlmLinkClient(f"http://127.0.0.1:{sup.llmlink_port or sup.config.port}")
+
+
+def gateway_setup(paths: Paths, hold_seconds: float = 10.0) -> GatewaySetup:
+    """A gateway's files for a test: the control socket in a short folder of its own (a Unix socket path has
+    at most 107 bytes, and pytest's tmp paths can be longer)."""
+    folder = Path(tempfile.mkdtemp(prefix="gw-", dir="/tmp"))
+    return GatewaySetup(folder / "control.sock", paths.gateway_pid_file, paths.gateway_log, hold_seconds)
 
 
 def llmlink_processes() -> list[psutil.Process]:
