@@ -1,11 +1,17 @@
 """The bundle's entry point: `app.tray:main`, the same as the `llm-link-tray` console script.
 
+`llm-link-tray --gateway ARGS…` runs the editor-facing gateway instead (`python -m app.gateway ARGS…`): the
+bundle has no Python of its own to run `-m` with, so app/supervisor/gateway.py starts the bundle so. Nothing
+but the standard library is imported before that branch, and the spec keeps PyInstaller's PySide6 runtime hook
+(which imports QtCore) from running in it: the gateway loads only asyncio, h11 and the stdlib.
+
 One extra, for the bundle only: `llm-link-tray --bundle-check` prints (as JSON) what the frozen app can
 reach — the Python packages, keyring's backends as found through their entry points, the Qt modules,
 platform plugins and image formats, the autostart command — and exits 1 when a part the tray needs is
 missing. A bundler that drops something imported lazily (keyring loads its backends by entry point;
 jeepney is imported only when a notification is sent) fails here instead of on a user's desktop. From the
 source tree, `.venv/bin/python packaging/entry.py --bundle-check` shows what a correct bundle reports.
+It also starts the bundle's gateway (as the supervisor would) and talks to it over its control socket.
 """
 
 from __future__ import annotations
@@ -16,6 +22,10 @@ import sys
 from typing import Any
 
 CHECK_FLAG = "--bundle-check"
+GATEWAY_FLAG = "--gateway"  # also in llm-link-tray.spec (the runtime hooks it skips) and app/supervisor/gateway.py
+GATEWAY_TIMEOUT = 20.0  # for each step of the gateway check
+# Shared libraries the gateway must not map: Qt (PyInstaller's PySide6 runtime hook would load QtCore).
+GATEWAY_HEAVY_LIBRARIES = ("libQt6", "libpyside6", "libshiboken6")
 PYTHON_MODULES = (
     "httpx",
     "psutil",
@@ -117,7 +127,126 @@ def bundle_check() -> dict[str, Any]:
         except OSError as exc:
             report["command_socket"] = False
             problems.append(f"the command socket cannot listen: {exc}")
+
+    # The gateway, as the supervisor starts it: app.supervisor.gateway must run this very bundle with --gateway.
+    from app.supervisor.gateway import launch_command as gateway_command
+
+    this = [sys.executable] if report["frozen"] else [sys.executable, os.path.abspath(__file__)]
+    argv = [*this, GATEWAY_FLAG]
+    report["gateway_command"] = gateway_command()
+    if report["frozen"] and report["gateway_command"] != argv:
+        problems.append(f"the supervisor would start the gateway as {report['gateway_command']}, not {argv}")
+    report["gateway"] = gateway_check(argv, problems)
     return report
+
+
+def gateway_check(argv: list[str], problems: list[str]) -> dict[str, Any]:
+    """Start the gateway on a free loopback port with a throwaway token, wait for GATEWAY_READY, check that
+    `hello` on its control socket repeats the token, shut it down and expect exit code 0."""
+    import secrets
+    import subprocess
+    import tempfile
+
+    found: dict[str, Any] = {"ready": False, "hello": False, "exit_code": None}
+    token = secrets.token_urlsafe(24)
+    env = dict(os.environ, LLM_LINK_TRAY_GATEWAY_TOKEN=token)
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile() as stderr:
+        control = os.path.join(folder, "gateway.sock")
+        args = ["--listen", "127.0.0.1:0", "--control", control, "--hold-seconds", "0"]
+        try:
+            proc = subprocess.Popen(
+                [*argv, *args], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr
+            )
+        except OSError as exc:
+            problems.append(f"the gateway cannot be started: {exc}")
+            return found
+        step = "GATEWAY_READY"
+        try:
+            assert proc.stdout is not None
+            line = _read_line(proc.stdout.fileno(), GATEWAY_TIMEOUT)
+            if not line.startswith("GATEWAY_READY "):
+                raise ValueError(f"it printed {line!r}")
+            ready = json.loads(line.removeprefix("GATEWAY_READY "))
+            found["ready"], found["port"] = True, ready["port"]
+            step = "hello"
+            hello = _control(control, {"cmd": "hello", "id": 1})
+            if not hello.get("ok"):
+                raise ValueError(f"it refused: {hello.get('error')}")
+            if hello.get("token") != token:
+                raise ValueError("it answered with another identity token than the one it was started with")
+            if hello.get("pid") != proc.pid:
+                raise ValueError(f"it answered as pid {hello.get('pid')}, not {proc.pid}")
+            found["hello"] = True
+            found["libraries"] = _heavy_libraries(proc.pid)
+            if found["libraries"]:
+                problems.append(f"the gateway loaded {', '.join(found['libraries'])}: it must not load Qt")
+            step = "shutdown"
+            if not _control(control, {"cmd": "shutdown", "id": 2}).get("ok"):
+                raise ValueError("it refused")
+            found["exit_code"] = proc.wait(GATEWAY_TIMEOUT)
+            if found["exit_code"] != 0:
+                raise ValueError(f"it exited with {found['exit_code']}")
+        except (OSError, ValueError, KeyError, TypeError, subprocess.TimeoutExpired) as exc:
+            stderr.seek(0)
+            output = stderr.read().decode(errors="replace").strip()[-2000:]
+            problems.append(f"gateway {step}: {exc}" + (f"; its output: {output}" if output else ""))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+    return found
+
+
+def _read_line(fd: int, timeout: float) -> str:
+    """The first line written to the pipe `fd`, waiting at most `timeout` seconds in all."""
+    import selectors
+    import time
+
+    deadline = time.monotonic() + timeout
+    data = b""
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while b"\n" not in data:
+            left = deadline - time.monotonic()
+            if left <= 0 or not selector.select(left):
+                raise ValueError(f"nothing within {timeout:g} s")
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise ValueError("it exited before it was ready" + (f" (it printed {data!r})" if data else ""))
+            data += chunk
+    return data.split(b"\n", 1)[0].decode(errors="replace")
+
+
+def _control(path: str, request: dict[str, Any]) -> dict[str, Any]:
+    """One command on its own connection to the gateway's control socket; its JSON answer."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(GATEWAY_TIMEOUT)
+        sock.connect(path)
+        sock.sendall(json.dumps(request).encode() + b"\n")
+        data = b""
+        while b"\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                raise ValueError(f"the control socket closed without answering {request['cmd']}")
+            data += chunk
+    answer = json.loads(data.split(b"\n", 1)[0])
+    if not isinstance(answer, dict):
+        raise ValueError(f"{request['cmd']}: an answer that is not a JSON object")
+    return answer
+
+
+def _heavy_libraries(pid: int) -> list[str]:
+    """The Qt libraries process `pid` has mapped (Linux; elsewhere none are seen)."""
+    try:
+        with open(f"/proc/{pid}/maps", encoding="utf-8", errors="replace") as maps:
+            names = {os.path.basename(line.split()[-1]) for line in maps if "/" in line}
+    except OSError:
+        return []
+    return sorted(n for n in names if n.startswith(GATEWAY_HEAVY_LIBRARIES))
 
 
 def _class_name(obj: object) -> str:
@@ -125,6 +254,10 @@ def _class_name(obj: object) -> str:
 
 
 def main() -> int:
+    if sys.argv[1:2] == [GATEWAY_FLAG]:
+        from app.gateway.__main__ import main as gateway_main
+
+        return gateway_main(sys.argv[2:])
     if sys.argv[1:2] == [CHECK_FLAG]:
         report = bundle_check()
         print(json.dumps(report, indent=2, sort_keys=True), flush=True)
