@@ -79,6 +79,8 @@ class Health:
     label: str | None = None
     statuses: deque[int] = field(init=False)
     last_failure: dict[str, Any] | None = None
+    # When a chat (a POST, which reaches the provider with its key) last got a 2xx: the key works.
+    chat_ok_at: float | None = None
 
     def __post_init__(self) -> None:
         self.statuses = deque(maxlen=self.window)
@@ -91,6 +93,7 @@ class Health:
             "recent": len(statuses),
             "failed": sum(1 for s in statuses if s >= 500),
             "last_failure": self.last_failure,
+            "chat_ok_at": self.chat_ok_at,
         }
 
 
@@ -143,11 +146,14 @@ class Activity:
         if label != self.health.label:
             self.health = Health(self.health.window, label)
 
-    def upstream_answered(self, label: str | None, status: int, body_head: bytes) -> None:
-        """One response from llm-link; `body_head` is the start of its body (kept for 5xx only)."""
+    def upstream_answered(self, label: str | None, status: int, body_head: bytes, *, chat: bool = False) -> None:
+        """One response from llm-link; `body_head` is the start of its body (kept for 5xx only); `chat` when
+        the request was one that reaches the provider."""
         if label != self.health.label:
             return  # a request still finishing on the instance we switched away from
         self.health.statuses.append(status)
+        if chat and 200 <= status < 300:
+            self.health.chat_ok_at = time.time()
         if status >= 500:
             self.health.last_failure = {"status": status, "text": failure_text(body_head), "at": time.time()}
 

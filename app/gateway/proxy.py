@@ -338,7 +338,8 @@ class Proxy:
                         await self._send_error(down, 502, f"llm-link broke the connection: {why}", origin, close=False)
                         return 502, False
                     self.activity.first_byte(client, self._loop.time() - t0)
-                    return await self._relay(down, up, response, origin, target, exchange)
+                    chat = request.method == b"POST"  # chats reach the provider; listings are llm-link's own
+                    return await self._relay(down, up, response, origin, target, exchange, chat)
                 finally:
                     down.reader.on_hangup = None
             finally:
@@ -387,6 +388,7 @@ class Proxy:
         origin: bytes | None,
         target: Target,
         exchange: Exchange,
+        chat: bool,
     ) -> tuple[int, bool]:
         status = response.status_code
         named = {n.strip().lower() for n in _first(list(response.headers)).get(b"connection", b"").split(b",")}
@@ -437,7 +439,7 @@ class Proxy:
             up.abort()
             down.gone = True
             return status, True
-        self.activity.upstream_answered(target.label, status, bytes(head))
+        self.activity.upstream_answered(target.label, status, bytes(head), chat=chat)
         self.upstreams.release(up)
         return status, False
 

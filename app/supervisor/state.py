@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Final
 
 from app.errors import AppError
+from app.supervisor.traffic import Traffic
 
 
 class State(StrEnum):
@@ -161,6 +162,8 @@ class Status:
     # What a start or switch is waiting for, shown beside the state (KEYRING_WAIT while the key lookup sits
     # behind the keyring's unlock prompt); None when nothing is pending.
     waiting: str | None = None
+    # What editors did through the gateway, as of the last probe (None: no gateway, or it did not answer).
+    traffic: Traffic | None = None
 
     def moved_to(self, state: State, **changes: object) -> Status:
         """A copy in `state`; `since` restarts only when the state really changes."""

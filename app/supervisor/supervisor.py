@@ -271,7 +271,7 @@ class Supervisor:
         if self.busy:
             return self.status  # an intent is publishing its own states
         details = await self.probe()
-        self._publish.probed(details, **self._causes(details))
+        self._publish.probed(details, traffic=self._traffic, **self._causes(details))
         current = self._current
         ours = current is not None and details.api_pid == current.pid
         if self._tamper is not None and current is not None and ours and self._drifted(details):
@@ -423,7 +423,7 @@ class Supervisor:
         self._current, self._config = instance, instance.config
         await self._serve(instance, old)
         details, last = await self.probe(), Failure(failure) if failure else None
-        self._publish.probed(details, error=None, last_failure=last)
+        self._publish.probed(details, error=None, last_failure=last, traffic=self._traffic)
 
     async def _settle(self, outcome: Outcome) -> SwitchResult:
         if not outcome.changed:  # refused before anything was stopped: the state keeps its own cause

@@ -7,7 +7,6 @@ one of them; the next success ends it.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -31,11 +30,6 @@ class ClientActivity:
     ttfb_ms_p50: float | None
     per_minute: tuple[int, ...]  # the last hour, oldest first
 
-    def line(self, now: float | None = None) -> str:
-        """`Zed · 14 requests in the last hour · last 2 min ago`"""
-        count = f"{self.last_hour} request{'s' if self.last_hour != 1 else ''} in the last hour"
-        return f"{self.name} · {count} · last {ago(self.last_seen, now)}"
-
 
 @dataclass(frozen=True)
 class Traffic:
@@ -43,7 +37,8 @@ class Traffic:
     per_minute: tuple[int, ...]  # all clients, the last hour, oldest first
     in_flight: int
     upstream_failing: str | None  # the DEGRADED reason, or None
-    last_success: bool  # the latest answer from llm-link was not a 5xx (False with no answer yet)
+    # A chat through this instance got a 2xx: the provider took its key (False with none yet).
+    chat_succeeded: bool
 
     @property
     def last_hour(self) -> int:
@@ -54,15 +49,6 @@ def client_name(user_agent: str) -> str:
     """`Zed/0.160.7 (linux; x86_64)` → `Zed`; `ollama-python/0.4.4 (…)` → `ollama-python`."""
     first = user_agent.split()[0] if user_agent.split() else user_agent
     return first.split("/")[0] or user_agent
-
-
-def ago(then: float, now: float | None = None) -> str:
-    seconds = max((time.time() if now is None else now) - then, 0)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    return f"{int(seconds // 3600)} h ago"
 
 
 def upstream_problem(health: dict[str, Any], provider_name: str) -> str | None:
@@ -100,13 +86,12 @@ def parse(stats: dict[str, Any], provider_name: str) -> Traffic:
         )
     health = stats.get("health") if isinstance(stats.get("health"), dict) else {}
     assert isinstance(health, dict)
-    statuses = [s for s in health.get("recent_statuses", []) if isinstance(s, int)]
     return Traffic(
         clients=tuple(clients),
         per_minute=tuple(int(n) for n in stats.get("per_minute", []) if isinstance(n, int)),
         in_flight=int(stats.get("in_flight") or 0),
         upstream_failing=upstream_problem(health, provider_name),
-        last_success=bool(statuses) and statuses[-1] < 500,
+        chat_succeeded=health.get("chat_ok_at") is not None,
     )
 
 
