@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app import __version__
 from app.paths import Paths
+
+if TYPE_CHECKING:
+    from app.i18n import Translate
 
 COMMANDS = ("show", "status", "start", "stop", "restart", "switch", "settings", "quit")
 # With no tray running these need one, so the launch starts it and then does the command.
@@ -50,12 +53,29 @@ def command_args(args: argparse.Namespace) -> list[str]:
     return []
 
 
+def translator(args: argparse.Namespace) -> Translate:
+    """How this command's human output is translated: Settings' language (else the locale), read without Qt
+    and without validating the file (that is the tray's job), so the command stays fast."""
+    from app import i18n
+
+    language = "system"
+    try:
+        data = json.loads((paths_for(args).config_dir / "settings.json").read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("language") in i18n.LANGUAGES:
+            language = data["language"]
+    except (OSError, ValueError):
+        pass
+    return i18n.translator_for(language)
+
+
 def print_reply(args: argparse.Namespace, reply: dict[str, Any]) -> int:
     if args.command == "status" and getattr(args, "json", False):
         print(json.dumps(reply.get("status", {}), indent=2, sort_keys=True))
     else:
+        from app.i18n import reply_text
+
         stream = sys.stdout if reply.get("ok") else sys.stderr
-        print(reply.get("message", ""), file=stream)
+        print(reply_text(str(reply.get("message", "")), translator(args)), file=stream)
     return int(reply.get("exit_code", 0 if reply.get("ok") else 1))
 
 
@@ -63,32 +83,35 @@ def print_not_running(args: argparse.Namespace) -> int:
     if args.command == "status" and getattr(args, "json", False):
         print(json.dumps({"state": "NOT_RUNNING", "message": "llm-link-tray is not running"}))
     else:
-        print("llm-link-tray is not running", file=sys.stderr)
+        print(translator(args)("CLI", "llm-link-tray is not running"), file=sys.stderr)
     return 1
 
 
 def run_local(args: argparse.Namespace) -> int:
     """`install-desktop` / `uninstall-desktop`: no tray involved, so no display or running tray needed."""
-    from app import desktop_entry
+    from app import desktop_entry, i18n
     from app.errors import AppErrorException
 
     paths = paths_for(args)
+    say = translator(args)  # not named tr: pyside6-lupdate would read its calls as tr(source, comment)
     try:
         if args.command == "install-desktop":
             result = desktop_entry.install(paths.state_dir, command=desktop_entry.command_for(paths))
-            print(
-                f"Added llm-link-tray to the application menu: {desktop_entry.desktop_file(desktop_entry.data_home())}"
-                f" and {len(result.files) - 1} icons. Undo with: llm-link-tray uninstall-desktop"
+            added = say(
+                "CLI", "Added llm-link-tray to the application menu: {file} and {count} icons. Undo with: {command}"
             )
+            file = desktop_entry.desktop_file(desktop_entry.data_home())
+            print(added.format(file=file, count=len(result.files) - 1, command="llm-link-tray uninstall-desktop"))
             return 0
         result = desktop_entry.uninstall(paths.state_dir)
     except AppErrorException as exc:
-        print(f"llm-link-tray: {exc.error.text()}", file=sys.stderr)
+        print(f"llm-link-tray: {i18n.error_text(exc.error, say)}", file=sys.stderr)
         return 1
     if not result.files and not result.kept:
-        print("Nothing to remove: llm-link-tray's menu entry was not installed by install-desktop.")
+        print(say("CLI", "Nothing to remove: llm-link-tray's menu entry was not installed by install-desktop."))
     else:
-        print(f"Removed {len(result.files)} files from the application menu and icon theme.")
+        removed = say("CLI", "Removed {count} files from the application menu and icon theme.")
+        print(removed.format(count=len(result.files)))
     for path in result.kept:
-        print(f"Kept {path}: it was changed after install-desktop wrote it.")
+        print(say("CLI", "Kept {path}: it was changed after install-desktop wrote it.").format(path=path))
     return 0

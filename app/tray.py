@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             return cli.print_not_running(args) if command in ("status", "stop", "quit") else 1
         if not _has_display():
             # Qt would say "xcb-cursor0 is needed" and abort: misleading, the library is not what is missing.
-            print(f"llm-link-tray: {NO_DISPLAY}", file=sys.stderr)
+            print(f"llm-link-tray: {cli.translator(args)('CLI', NO_DISPLAY)}", file=sys.stderr)
             return 1
         logs.to_file(paths.tray_log)  # only the tray writes its file: see app/logs.py
         listener = single_instance.listen(files.socket)

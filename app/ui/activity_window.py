@@ -23,28 +23,36 @@ from PySide6.QtWidgets import (
 from app.controller import ClientActivity, Controller, Traffic
 from app.supervisor.state import Status
 
-COLUMNS = ("Client", "Last hour", "In flight", "Errors", "Blocked", "First byte (p50)", "Last seen")
 
-
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("Activity", text)
+def columns() -> list[str]:
+    return [
+        QCoreApplication.translate("Activity", "Client"),
+        QCoreApplication.translate("Activity", "Last hour"),
+        QCoreApplication.translate("Activity", "In flight"),
+        QCoreApplication.translate("Activity", "Errors"),
+        QCoreApplication.translate("Activity", "Blocked"),
+        QCoreApplication.translate("Activity", "First byte (p50)"),
+        QCoreApplication.translate("Activity", "Last seen"),
+    ]
 
 
 def ago(then: float, now: float | None = None) -> str:
     seconds = max((time.time() if now is None else now) - then, 0)
     if seconds < 60:
-        return _tr("just now")
+        return QCoreApplication.translate("Activity", "just now")
     if seconds < 3600:
-        return _tr("{minutes} min ago").format(minutes=int(seconds // 60))
-    return _tr("{hours} h ago").format(hours=int(seconds // 3600))
+        return QCoreApplication.translate("Activity", "{minutes} min ago").format(minutes=int(seconds // 60))
+    return QCoreApplication.translate("Activity", "{hours} h ago").format(hours=int(seconds // 3600))
 
 
 def client_line(client: ClientActivity, now: float | None = None) -> str:
     """`Zed · 14 requests in the last hour · last 2 min ago`"""
-    count = (_tr("1 request in the last hour") if client.last_hour == 1 else _tr("{n} requests in the last hour"))
-    return f"{client.name} · {count.format(n=client.last_hour)} · " + _tr("last {ago}").format(
-        ago=ago(client.last_seen, now)
-    )
+    if client.last_hour == 1:
+        count = QCoreApplication.translate("Activity", "1 request in the last hour")
+    else:
+        count = QCoreApplication.translate("Activity", "{n} requests in the last hour").format(n=client.last_hour)
+    last = QCoreApplication.translate("Activity", "last {ago}").format(ago=ago(client.last_seen, now))
+    return f"{client.name} · {count} · {last}"
 
 
 def activity_line(traffic: Traffic | None, now: float | None = None) -> str | None:
@@ -52,10 +60,11 @@ def activity_line(traffic: Traffic | None, now: float | None = None) -> str | No
     if traffic is None:
         return None
     if not traffic.clients:
-        return _tr("No editor requests yet")
+        return QCoreApplication.translate("Activity", "No editor requests yet")
     line = client_line(traffic.clients[0], now)
     others = len(traffic.clients) - 1
-    return line if others == 0 else line + " " + _tr("(+{n} more)").format(n=others)
+    more = QCoreApplication.translate("Activity", "(+{n} more)").format(n=others)
+    return line if others == 0 else f"{line} {more}"
 
 
 class MinuteChart(QWidget):
@@ -66,7 +75,7 @@ class MinuteChart(QWidget):
         self.counts: tuple[int, ...] = ()
         self.setMinimumHeight(90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setToolTip(_tr("Requests per minute, last hour"))
+        self.setToolTip(QCoreApplication.translate("Activity", "Requests per minute, last hour"))
 
     def set_counts(self, counts: Sequence[int]) -> None:
         counts = tuple(counts)
@@ -85,8 +94,8 @@ class MinuteChart(QWidget):
             top = max(self.counts, default=0)
             painter.setPen(palette.color(QPalette.ColorRole.Text))
             axis = QRectF(area.left(), area.bottom() + 2, area.width(), 14)
-            painter.drawText(axis, Qt.AlignmentFlag.AlignLeft, _tr("60 min ago"))
-            painter.drawText(axis, Qt.AlignmentFlag.AlignRight, _tr("now"))
+            painter.drawText(axis, Qt.AlignmentFlag.AlignLeft, QCoreApplication.translate("Activity", "60 min ago"))
+            painter.drawText(axis, Qt.AlignmentFlag.AlignRight, QCoreApplication.translate("Activity", "now"))
             if not self.counts or top == 0:
                 return
             width = area.width() / len(self.counts)
@@ -107,16 +116,17 @@ class ActivityWindow(QWidget):
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.controller = controller
-        self.setWindowTitle(_tr("llm-link activity"))
+        self.setWindowTitle(QCoreApplication.translate("Activity", "llm-link activity"))
         self.resize(720, 360)
         self.summary = QLabel()
         self.chart = MinuteChart()
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([_tr(name) for name in COLUMNS])
+        headers = columns()
+        self.table = QTableWidget(0, len(headers))
+        self.table.setHorizontalHeaderLabels(headers)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
-        refresh = QPushButton(_tr("Refresh"))
+        refresh = QPushButton(QCoreApplication.translate("Activity", "Refresh"))
         refresh.clicked.connect(controller.refresh)
         layout = QVBoxLayout(self)
         for widget in (self.summary, self.chart, self.table, refresh):
@@ -137,13 +147,12 @@ class ActivityWindow(QWidget):
     def show_status(self, status: Status) -> None:
         traffic = status.traffic
         if traffic is None:
-            self.summary.setText(_tr("No activity: the gateway is not answering."))
+            self.summary.setText(QCoreApplication.translate("Activity", "No activity: the gateway is not answering."))
             self.chart.set_counts(())
             self.table.setRowCount(0)
             return
-        self.summary.setText(
-            _tr("{n} requests in the last hour, {busy} in flight").format(n=traffic.last_hour, busy=traffic.in_flight)
-        )
+        summary = QCoreApplication.translate("Activity", "{n} requests in the last hour, {busy} in flight")
+        self.summary.setText(summary.format(n=traffic.last_hour, busy=traffic.in_flight))
         self.chart.set_counts(traffic.per_minute)
         now = time.time()
         self.table.setRowCount(len(traffic.clients))

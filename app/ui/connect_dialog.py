@@ -25,15 +25,23 @@ from PySide6.QtWidgets import (
 from app.controller import Controller
 from app.editors import Guide, Target, guides, ollama_gap, zed_settings_path
 from app.errors import AppError, AppErrorException
+from app.i18n import QT_TRANSLATE_NOOP
 from app.tasks import BackgroundTasks
+from app.ui import i18n
 
 log = logging.getLogger("llm_link_tray.ui.connect")
 
-PROTOCOL_NAMES = {"ollama": "Ollama's API", "openai": "OpenAI's API", "anthropic": "Anthropic's API"}
+PROTOCOL_NAMES = {
+    "ollama": QT_TRANSLATE_NOOP("ConnectDialog", "Ollama's API"),
+    "openai": QT_TRANSLATE_NOOP("ConnectDialog", "OpenAI's API"),
+    "anthropic": QT_TRANSLATE_NOOP("ConnectDialog", "Anthropic's API"),
+}
 
 
 def one_line(error: AppError) -> str:
     """A failure as people read it: what happened and what to do, without the code (that goes to the log)."""
+    if i18n.language() != "en":
+        return i18n.error_text(error)
     message = error.message
     if not message.startswith("llm-link"):  # a name keeps its own spelling
         message = message[:1].upper() + message[1:]
@@ -58,11 +66,11 @@ class _EditorTab(QWidget):
         self.notes.setWordWrap(True)
         self.notes.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QHBoxLayout()
-        self.copy = QPushButton("Copy")
+        self.copy = QPushButton(self.tr("Copy"))
         self.copy.clicked.connect(lambda: dialog.copy_snippet(self))
         buttons.addWidget(self.copy)
         if editor == "zed":
-            self.open_settings = QPushButton("Open Zed's settings file")
+            self.open_settings = QPushButton(self.tr("Open Zed's settings file"))
             self.open_settings.setToolTip(str(zed_settings_path()))
             self.open_settings.clicked.connect(dialog.open_zed_settings)
             buttons.addWidget(self.open_settings)
@@ -74,10 +82,10 @@ class _EditorTab(QWidget):
 
     def show_guide(self, guide: Guide) -> None:
         self.guide = guide
-        self.where.setText(f"Paste into {guide.where}:")
+        self.where.setText(self.tr("Paste into {where}:").format(where=i18n.editor_text(guide.where)))
         self.snippet.setPlainText(guide.snippet)
-        prefix = "" if guide.works else "Not usable as configured now. "
-        self.notes.setText(prefix + "\n".join(f"• {note}" for note in guide.notes))
+        prefix = "" if guide.works else self.tr("Not usable as configured now. ")
+        self.notes.setText(prefix + "\n".join(f"• {i18n.editor_text(note)}" for note in guide.notes))
 
 
 class ConnectDialog(QDialog):
@@ -87,7 +95,7 @@ class ConnectDialog(QDialog):
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.setWindowTitle("llm-link-tray — Connect an editor")
+        self.setWindowTitle(self.tr("llm-link-tray — Connect an editor"))
         self.setMinimumWidth(600)
         self.setModal(False)
         self._tasks = BackgroundTasks("connect dialog")
@@ -106,16 +114,18 @@ class ConnectDialog(QDialog):
             self.editor_tabs[editor] = tab
             self.tabs.addTab(tab, title)
 
-        self.copy_key = QPushButton("Copy access key")
-        self.copy_key.setToolTip("Copies llm-link's access key to the clipboard without showing it.")
+        self.copy_key = QPushButton(self.tr("Copy access key"))
+        self.copy_key.setToolTip(self.tr("Copies llm-link's access key to the clipboard without showing it."))
         self.copy_key.clicked.connect(self.copy_access_key)
-        self.test = QPushButton("Test (uses a few tokens)")
+        self.test = QPushButton(self.tr("Test (uses a few tokens)"))
         self.test.setToolTip(
-            "Sends one short streamed chat through llm-link, as an editor would. It spends a few tokens of your "
-            "provider's quota."
+            self.tr(
+                "Sends one short streamed chat through llm-link, as an editor would. It spends a few tokens of "
+                "your provider's quota."
+            )
         )
         self.test.clicked.connect(self.run_test)
-        self.close_button = QPushButton("Close")
+        self.close_button = QPushButton(self.tr("Close"))
         self.close_button.clicked.connect(self.close)
         self.message = QLabel()  # the last copy, or the Test's result: one line
         self.message.setWordWrap(True)
@@ -141,13 +151,20 @@ class ConnectDialog(QDialog):
         if target == self._target:
             return
         self._target = target
-        protocol = PROTOCOL_NAMES.get(target.protocol, target.protocol)
+        protocol = self.tr(PROTOCOL_NAMES[target.protocol]) if target.protocol in PROTOCOL_NAMES else target.protocol
         self.summary.setText(
-            f"llm-link answers editors at {target.base_url} with {protocol} (app mode {target.app_mode}), "
-            f"using {target.provider} / {target.model}."
+            self.tr(
+                "llm-link answers editors at {url} with {protocol} (app mode {mode}), using {provider} / {model}."
+            ).format(
+                url=target.base_url,
+                protocol=protocol,
+                mode=target.app_mode,
+                provider=target.provider,
+                model=target.model,
+            )
         )
         gap = ollama_gap(target)
-        self.ollama_note.setText(gap or "")
+        self.ollama_note.setText(i18n.editor_text(gap) if gap else "")
         self.ollama_note.setVisible(gap is not None)
         for item in guides(target):
             self.editor_tabs[item.editor].show_guide(item)
@@ -172,7 +189,7 @@ class ConnectDialog(QDialog):
         if tab.guide is None:
             return
         QGuiApplication.clipboard().setText(tab.guide.snippet)
-        self.message.setText(f"Copied the {tab.guide.title} snippet.")
+        self.message.setText(self.tr("Copied the {editor} snippet.").format(editor=tab.guide.title))
         self.copied.emit(f"snippet:{tab.editor}")
 
     def copy_access_key(self) -> None:
@@ -188,10 +205,10 @@ class ConnectDialog(QDialog):
         finally:
             self.copy_key.setEnabled(True)
         if key is None:
-            self.message.setText("This app mode has no access key: editors connect without one.")
+            self.message.setText(self.tr("This app mode has no access key: editors connect without one."))
             return
         QGuiApplication.clipboard().setText(key.reveal())
-        self.message.setText("Copied the access key (not shown). Paste it where the notes say.")
+        self.message.setText(self.tr("Copied the access key (not shown). Paste it where the notes say."))
         self.copied.emit("access key")
 
     def open_zed_settings(self) -> None:
@@ -200,14 +217,20 @@ class ConnectDialog(QDialog):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
         elif path.parent.is_dir():
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
-            self.message.setText(f"Zed has no settings.json yet: create {path.name} in the folder just opened.")
+            self.message.setText(
+                self.tr("Zed has no settings.json yet: create {name} in the folder just opened.").format(name=path.name)
+            )
         else:
-            self.message.setText(f"Zed's settings file does not exist yet ({path}): start Zed once, then retry.")
+            self.message.setText(
+                self.tr("Zed's settings file does not exist yet ({path}): start Zed once, then retry.").format(
+                    path=path
+                )
+            )
 
     def run_test(self) -> None:
         """Explicit only: it spends a few tokens of the user's quota."""
         self.test.setEnabled(False)
-        self.message.setText("Testing: one short streamed chat…")
+        self.message.setText(self.tr("Testing: one short streamed chat…"))
         self._tasks.spawn(self._test(), name="test the editor path")
 
     async def _test(self) -> None:
@@ -220,7 +243,7 @@ class ConnectDialog(QDialog):
             self.message.setText(one_line(exc.error))
         else:
             outcome = result
-            self.message.setText(result.describe())
+            self.message.setText(i18n.editor_text(result.describe()))
         finally:
             self.test.setEnabled(True)
         self.test_finished.emit(outcome)

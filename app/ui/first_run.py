@@ -13,6 +13,7 @@ from app import desktop_entry
 from app.controller import HOW_TO_INSTALL, Controller, InstallResult
 from app.errors import AppErrorException
 from app.tasks import BackgroundTasks
+from app.ui import i18n
 
 
 class FirstRunDialog(QDialog):
@@ -26,14 +27,15 @@ class FirstRunDialog(QDialog):
         self.controller = controller
         self.cargo_root = cargo_root
         self._tasks = BackgroundTasks("first run")
-        self.setWindowTitle("llm-link-tray — llm-link is missing")
+        self.setWindowTitle(self.tr("llm-link-tray — llm-link is missing"))
         self.setMinimumSize(640, 380)
         has_cargo = controller.can_build_llmlink()
         self.intro = QLabel(
-            "<b>llm-link was not found.</b> llm-link-tray supervises llm-link but does not include it.<br>"
-            + HOW_TO_INSTALL
+            self.tr("<b>llm-link was not found.</b> llm-link-tray supervises llm-link but does not include it.")
+            + "<br>"
+            + i18n.text(HOW_TO_INSTALL)
             + (
-                "<br><br>Cargo is installed: llm-link-tray can build it for you now (a few minutes)."
+                "<br><br>" + self.tr("Cargo is installed: llm-link-tray can build it for you now (a few minutes).")
                 if has_cargo
                 else ""
             )
@@ -45,10 +47,10 @@ class FirstRunDialog(QDialog):
         self.output.setVisible(False)
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
-        self.install_button = QPushButton("Install with cargo")
+        self.install_button = QPushButton(self.tr("Install with cargo"))
         self.install_button.setEnabled(has_cargo)
         self.install_button.clicked.connect(self._start_install)
-        self.menu_button = QPushButton("Add to application menu")
+        self.menu_button = QPushButton(self.tr("Add to application menu"))
         self.menu_button.clicked.connect(self.add_to_menu)
         if desktop_entry.is_installed(controller.paths.state_dir):
             self._menu_done()
@@ -65,16 +67,18 @@ class FirstRunDialog(QDialog):
         try:
             desktop_entry.install(paths.state_dir, command=desktop_entry.command_for(paths))
         except AppErrorException as exc:
-            self.result_label.setText(exc.error.text())
+            self.result_label.setText(i18n.error_text(exc.error))
             self.menu_entry_added.emit(False)
             return False
         self._menu_done()
-        self.result_label.setText("llm-link-tray is in the application menu (undo: llm-link-tray uninstall-desktop).")
+        self.result_label.setText(
+            self.tr("llm-link-tray is in the application menu (undo: llm-link-tray uninstall-desktop).")
+        )
         self.menu_entry_added.emit(True)
         return True
 
     def _menu_done(self) -> None:
-        self.menu_button.setText("In the application menu ✓")
+        self.menu_button.setText(self.tr("In the application menu ✓"))
         self.menu_button.setEnabled(False)
 
     def _start_install(self) -> None:
@@ -83,15 +87,20 @@ class FirstRunDialog(QDialog):
     async def install(self) -> InstallResult:
         self.install_button.setEnabled(False)
         self.output.setVisible(True)
-        self.result_label.setText("Building llm-link…")
+        self.result_label.setText(self.tr("Building llm-link…"))
         result = await self.controller.install_llmlink(self.output.appendPlainText, root=self.cargo_root)
         if result.error is not None:
             self.result_label.setText(
-                f"<b>{result.error.code}</b>: {result.error.message}<br>{result.error.suggestion}"
+                f"<b>{result.error.code}</b>: {i18n.error_message(result.error)}<br>"
+                f"{i18n.error_suggestion(result.error)}"
             )
             self.install_button.setEnabled(True)
         else:
             status = self.controller.status
-            self.result_label.setText(f"Installed at {result.binary}. llm-link is {status.state.value.lower()}.")
+            self.result_label.setText(
+                self.tr("Installed at {path}. llm-link is {state}.").format(
+                    path=result.binary, state=i18n.state_name(status.state).lower()
+                )
+            )
         self.install_finished.emit(result)
         return result

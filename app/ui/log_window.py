@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QColor, QFontDatabase, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -52,7 +52,7 @@ class LogView(QPlainTextEdit):
         self.setMaximumBlockCount(MAX_LINES)
         self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.setPlaceholderText(f"{path} is empty or does not exist yet.")
+        self.setPlaceholderText(self.tr("{path} is empty or does not exist yet.").format(path=path))
         self._inode = 0  # of the file read so far; 0: none yet
         self._offset = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -103,7 +103,10 @@ class LogView(QPlainTextEdit):
             # The cut line's rest is noise; the marker says where the window's view of the file begins.
             chunk = chunk[chunk.find(b"\n") + 1 :]
             self._decoder.reset()
-            note = f"[… {_size(skipped)} not shown here; the whole log is {path} …]\n"
+            note = QCoreApplication.translate("LogView", "[… {size} not shown here; the whole log is {path} …]").format(
+                size=_size(skipped), path=path
+            )
+            note += "\n"
         text = note + self._decoder.decode(chunk)
         if text:
             self._append(text)
@@ -125,7 +128,7 @@ class LogWindow(QWidget):
 
     def __init__(self, logs: Sequence[tuple[str, Path]]) -> None:
         super().__init__()
-        self.setWindowTitle("llm-link-tray logs")
+        self.setWindowTitle(self.tr("llm-link-tray logs"))
         self.resize(1000, 600)
         self.views = [LogView(title, path) for title, path in logs]
         self.tabs = QTabWidget(self)
@@ -134,10 +137,10 @@ class LogWindow(QWidget):
             self.tabs.setTabToolTip(index, str(view.path))
 
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Find (not case-sensitive)")
+        self.search.setPlaceholderText(self.tr("Find (not case-sensitive)"))
         self.search.setClearButtonEnabled(True)
-        self.previous_button = QPushButton("Previous", self)
-        self.next_button = QPushButton("Next", self)
+        self.previous_button = QPushButton(self.tr("Previous"), self)
+        self.next_button = QPushButton(self.tr("Next"), self)
         self.matches = QLabel(self)
         bar = QHBoxLayout()
         bar.addWidget(self.search, 1)
@@ -243,6 +246,7 @@ class LogWindow(QWidget):
         if not term:
             self.matches.setText("")
         elif not found:
-            self.matches.setText("not found")
+            self.matches.setText(self.tr("not found"))
         else:
-            self.matches.setText(f"{len(found)}{'+' if len(found) == MAX_HIGHLIGHTS else ''} found")
+            count = f"{len(found)}{'+' if len(found) == MAX_HIGHLIGHTS else ''}"
+            self.matches.setText(self.tr("{count} found").format(count=count))

@@ -15,11 +15,12 @@ import os
 import sys
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from app.supervisor.notices import Notice
 from app.tasks import BackgroundTasks
+from app.ui import i18n
 
 log = logging.getLogger("llm_link_tray.ui.notifications")
 
@@ -93,6 +94,7 @@ class Notifier(QObject):
             await bus.__aexit__(None, None, None)
 
     def show(self, notice: Notice) -> None:
+        notice = i18n.notice(notice)  # the rules write English; the user reads their language
         log.info("notify: %s — %s", notice.title, notice.body.splitlines()[0] if notice.body else "")
         if self._router is None:
             self._balloon(notice)
@@ -139,8 +141,10 @@ class Notifier(QObject):
 def actions(notice: Notice) -> list[str]:
     """Notify's action list (key, label, …). "default" is the click on the notice itself; most daemons show
     no button for it."""
-    buttons = ["restart", "Restart", "logs", "View logs"] if notice.kind in ("degraded", "error") else []
-    return ["default", "Open settings", *buttons]
+    restart = QCoreApplication.translate("Notifier", "Restart")
+    logs = QCoreApplication.translate("Notifier", "View logs")
+    buttons = ["restart", restart, "logs", logs] if notice.kind in ("degraded", "error") else []
+    return ["default", QCoreApplication.translate("Notifier", "Open settings"), *buttons]
 
 
 def hints(notice: Notice) -> dict[str, tuple[str, Any]]:

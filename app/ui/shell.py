@@ -12,6 +12,7 @@ from app.errors import ErrorCode
 from app.supervisor.notices import Notice
 from app.supervisor.state import Status
 from app.tasks import BackgroundTasks
+from app.ui.activity_window import ActivityWindow
 from app.ui.connect_dialog import ConnectDialog
 from app.ui.first_run import FirstRunDialog
 from app.ui.log_window import LogWindow
@@ -38,6 +39,8 @@ class Shell(QObject):
         self.tray.settings_requested.connect(self.show_settings)
         self.tray.logs_requested.connect(self.show_logs)
         self.tray.connect_requested.connect(self.show_connect)
+        self.tray.activity_requested.connect(self.show_activity)
+        self.activity_window: ActivityWindow | None = None
         self.connect_dialog: ConnectDialog | None = None
         self.notifier.action_invoked.connect(self._on_notice_action)
         self.notifier.settings_requested.connect(self.show_settings)  # a click on the notice itself
@@ -102,11 +105,23 @@ class Shell(QObject):
         self.connect_dialog.raise_()
         self.connect_dialog.activateWindow()
 
+    def show_activity(self) -> None:
+        """"Activity…": who used llm-link through the gateway, per client and per minute."""
+        if self.activity_window is None:
+            self.activity_window = ActivityWindow(self.controller)
+        self.activity_window.show()
+        self.activity_window.raise_()
+        self.activity_window.activateWindow()
+
     def show_logs(self) -> None:
         if self.log_window is None:
             # llm-link's first: after a crash notice's "logs" action, its last words are what is looked for.
             self.log_window = LogWindow(
-                [("llm-link", self.controller.log_path), ("llm-link-tray", self.controller.paths.tray_log)]
+                [
+                    ("llm-link", self.controller.log_path),
+                    ("llm-link-tray", self.controller.paths.tray_log),
+                    ("gateway", self.controller.paths.gateway_log),
+                ]
             )
         self.log_window.show()
         self.log_window.raise_()

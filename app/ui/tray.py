@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
@@ -14,6 +14,8 @@ from app.controller import Controller
 from app.providers import PROVIDERS
 from app.supervisor.state import State, Status
 from app.tasks import BackgroundTasks
+from app.ui import i18n
+from app.ui.activity_window import activity_line
 from app.ui.icons import key_icon, state_icon
 from app.ui.menu_state import enabled_items
 
@@ -21,17 +23,21 @@ log = logging.getLogger("llm_link_tray.ui.tray")
 
 
 def tooltip_text(status: Status) -> str:
-    waiting = f" — {status.waiting}" if status.waiting else ""  # e.g. for the keyring's unlock prompt
-    lines = [f"llm-link: {status.state.value.capitalize()}{waiting}"]
+    waiting = f" — {i18n.text(status.waiting)}" if status.waiting else ""  # e.g. for the keyring's unlock prompt
+    lines = [f"llm-link: {i18n.state_name(status.state)}{waiting}"]
     if status.provider:
-        lines.append(f"{status.provider} / {status.model or 'default model'}")
+        model = status.model or QCoreApplication.translate("TrayIcon", "default model")
+        lines.append(f"{status.provider} / {model}")
     if status.port:
-        lines.append(f"port {status.port}")
-    lines.append(status.details.summary())
+        lines.append(QCoreApplication.translate("TrayIcon", "port {port}").format(port=status.port))
+    lines.append(i18n.summary(status.details))
+    if (activity := activity_line(status.traffic)) is not None:
+        lines.append(activity)
     if status.error:
-        lines.append(f"{status.error.code}: {status.error.message}")
+        lines.append(f"{status.error.code}: {i18n.error_message(status.error)}")
     if status.last_failure:
-        lines.append(status.last_failure.describe())
+        failure = status.last_failure
+        lines.append(i18n.failure_line(failure, f"{failure.error.code}: {i18n.error_message(failure.error)}"))
     return "\n".join(lines)
 
 
@@ -39,10 +45,10 @@ def error_line(status: Status) -> str | None:
     """The menu's error line: the state's own cause first, else the last failed action (which leaves the
     state, and so the icon, as it is); None hides the line."""
     if status.error is not None:
-        return f"{status.error.code}: {status.error.suggestion}"
+        return f"{status.error.code}: {i18n.error_suggestion(status.error)}"
     failure = status.last_failure
     if failure is not None:
-        return f"Last action failed at {failure.clock}: {failure.error.code}: {failure.error.suggestion}"
+        return i18n.failure_line(failure, f"{failure.error.code}: {i18n.error_suggestion(failure.error)}")
     return None
 
 
@@ -52,6 +58,7 @@ class TrayIcon(QObject):
     settings_requested = Signal()
     logs_requested = Signal()
     connect_requested = Signal()  # "Connect an editor…"
+    activity_requested = Signal()  # "Activity…"
     intent_finished = Signal()
     models_loaded = Signal()  # the Models submenu now lists what llm-link and the validation listed
 
@@ -107,13 +114,18 @@ class TrayIcon(QObject):
         view: dict[tuple[str, str], object] = {
             ("tray", "icon"): ("state", status.state, self.controller.settings.icon_style),
             ("tray", "tooltip"): tooltip_text(status),
-            ("status", "text"): status.headline(),
-            ("config", "text"): f"{config.provider} / {config.model or 'default model'} · port {config.port}",
+            ("status", "text"): i18n.status_headline(status),
+            ("config", "text"): self.tr("{provider} / {model} · port {port}").format(
+                provider=config.provider, model=config.model or self.tr("default model"), port=config.port
+            ),
             ("error", "visible"): error is not None,
             ("auto_refresh", "checked"): self.controller.settings.auto_refresh,
         }
         if error is not None:
             view[("error", "text")] = error
+        activity = activity_line(status.traffic)
+        view[("activity", "visible")] = activity is not None
+        view[("activity", "text")] = activity or ""
         enabled = enabled_items(status.state, busy=self.busy)
         for name in ("start", "stop", "restart", "refresh", "settings", "view_logs", "open_log_folder", "quit"):
             view[(name, "enabled")] = name in enabled
@@ -132,9 +144,10 @@ class TrayIcon(QObject):
             view[(item, "icon")] = ("state", status.state) if active else ("key", has_key)
             view[(item, "checked")] = active
             view[(item, "enabled")] = "switch" in enabled and has_key and not active
-            view[(item, "text")] = f"{spec.display_name} (key not verified)" if doubt else spec.display_name
-            tooltip = f"Key not verified yet: {doubt}" if doubt else ""
-            view[(item, "tooltip")] = tooltip if has_key else "No key stored: add it in Settings"
+            not_verified = self.tr("{provider} (key not verified)").format(provider=spec.display_name)
+            view[(item, "text")] = not_verified if doubt else spec.display_name
+            tooltip = self.tr("Key not verified yet: {reason}").format(reason=i18n.text(doubt)) if doubt else ""
+            view[(item, "tooltip")] = tooltip if has_key else self.tr("No key stored: add it in Settings")
         return view
 
     def _apply(self, key: tuple[str, str], value: object) -> None:
@@ -163,32 +176,34 @@ class TrayIcon(QObject):
 
     def _build_menu(self) -> None:
         add = self._add
-        add("status", "Status").setEnabled(False)
-        add("config", "Provider").setEnabled(False)
-        add("error", "Error").setEnabled(False)
+        add("status", self.tr("Status")).setEnabled(False)
+        add("config", self.tr("Provider")).setEnabled(False)
+        add("error", self.tr("Error")).setEnabled(False)
+        add("activity", "").setEnabled(False)  # "Zed · 14 requests in the last hour · last 2 min ago"
         self.menu.addSeparator()
-        providers = self.menu.addMenu("Providers")
+        providers = self.menu.addMenu(self.tr("Providers"))
         for spec in PROVIDERS:
             action = providers.addAction(spec.display_name)
             action.setCheckable(True)
             action.triggered.connect(lambda _=False, pid=spec.id: self._run(self.controller.switch(pid)))
             self.actions[f"provider:{spec.id}"] = action
-        self.models_menu = self.menu.addMenu("Models")
+        self.models_menu = self.menu.addMenu(self.tr("Models"))
         self.actions["models"] = self.models_menu.menuAction()
         self.menu.addSeparator()
-        add("start", "Start", lambda: self._run(self.controller.start()))
-        add("stop", "Stop", lambda: self._run(self.controller.stop()))
-        add("restart", "Restart", lambda: self._run(self.controller.restart()))
+        add("start", self.tr("Start"), lambda: self._run(self.controller.start()))
+        add("stop", self.tr("Stop"), lambda: self._run(self.controller.stop()))
+        add("restart", self.tr("Restart"), lambda: self._run(self.controller.restart()))
         self.menu.addSeparator()
-        add("refresh", "Refresh now", self.controller.refresh)
-        auto = add("auto_refresh", "Auto-refresh", self._toggle_auto_refresh)
+        add("refresh", self.tr("Refresh now"), self.controller.refresh)
+        auto = add("auto_refresh", self.tr("Auto-refresh"), self._toggle_auto_refresh)
         auto.setCheckable(True)
-        add("settings", "Settings…", self.settings_requested.emit)
-        add("connect", "Connect an editor…", self.connect_requested.emit)
-        add("view_logs", "View logs", self.logs_requested.emit)
-        add("open_log_folder", "Open log folder", self._open_log_folder)
+        add("settings", self.tr("Settings…"), self.settings_requested.emit)
+        add("connect", self.tr("Connect an editor…"), self.connect_requested.emit)
+        add("activity_window", self.tr("Activity…"), self.activity_requested.emit)
+        add("view_logs", self.tr("View logs"), self.logs_requested.emit)
+        add("open_log_folder", self.tr("Open log folder"), self._open_log_folder)
         self.menu.addSeparator()
-        add("quit", "Quit", self.controller.quit_requested.set)
+        add("quit", self.tr("Quit"), self.controller.quit_requested.set)
 
     def _add(self, name: str, text: str, slot: Callable[[], object] | None = None) -> QAction:
         action = self.menu.addAction(text)

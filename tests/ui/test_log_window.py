@@ -138,9 +138,10 @@ async def test_view_logs_in_the_tray_menu_shows_llmlinks_log_and_the_trays(
         shell.tray.actions["view_logs"].trigger()
         window = shell.log_window
         assert window is not None and window.isVisible()
-        assert [view.title for view in window.views] == ["llm-link", "llm-link-tray"]
-        llmlink, tray = window.views
+        assert [view.title for view in window.views] == ["llm-link", "llm-link-tray", "gateway"]
+        llmlink, tray, gateway = window.views
         assert "is listening on" in llmlink.toPlainText()
+        assert "new requests go to 127.0.0.1:" in gateway.toPlainText()  # the gateway's own log
         assert "a line of the tray's own log" in tray.toPlainText()
         window.tabs.setCurrentIndex(1)
         window.search.setText("OWN LOG")
