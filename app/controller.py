@@ -44,6 +44,8 @@ from app.supervisor.policy import Policy
 from app.supervisor.state import State, Status
 from app.supervisor.supervisor import GatewaySetup, Progress, Supervisor
 from app.supervisor.supervisor import SwitchResult as SwitchResult
+from app.supervisor.traffic import ClientActivity as ClientActivity
+from app.supervisor.traffic import Traffic as Traffic
 from app.supervisor.traffic import as_json as traffic_json
 from app.supervisor.upstream import NOT_CHECKED
 from app.supervisor.upstream import UpstreamVerdict as UpstreamVerdict
@@ -119,6 +121,7 @@ class Controller:
         self._tasks = BackgroundTasks("controller")
         # Notification rules on the supervisor's statuses; the UI shows what they decide.
         self.notices = Notices(self.supervisor.store, lambda: self.settings.notifications)
+        self.supervisor.store.subscribe(self._verify_key_by_traffic)
         self._keys_requested = False
         # Set to end every key lookup waiting on the keyring's unlock prompt; a new one per round of waits.
         self._stop_waiting: asyncio.Future[None] | None = None
@@ -145,6 +148,7 @@ class Controller:
 
     async def _open(self) -> Status:
         await self._load_auth_key()
+        await self.supervisor.set_allowed_origins(_origins(self.settings))
         return await self.supervisor.open()
 
     def want_stored_keys(self) -> None:
@@ -206,6 +210,10 @@ class Controller:
         (Ollama, a custom base URL), else marked not verified (`unverified_keys`). When neither the config nor
         the key changed (only start at login, notifications…), llm-link is left as it is.
         """
+        if settings.allowed_origins != self.settings.allowed_origins:
+            refused = await self.supervisor.set_allowed_origins(_origins(settings))
+            if refused is not None:
+                raise AppErrorException(refused)
         base_url = normalise_base_url(settings.llmlink.base_url)
         settings = replace(settings, llmlink=replace(settings.llmlink, base_url=base_url))
         spec = provider(settings.llmlink.provider)
@@ -222,6 +230,7 @@ class Controller:
             await self._load_auth_key(settings.llmlink.app_mode)  # before the new mode's first request
         result = await self.supervisor.apply(settings.llmlink, key, progress=progress)
         if not result.ok:
+            await self.supervisor.set_allowed_origins(_origins(self.settings))  # nothing of it is kept
             return result
         failed = self.save(replace(settings, llmlink=self.supervisor.config).remember(self.supervisor.config))
         if key is not None:
@@ -246,6 +255,13 @@ class Controller:
         if self.key_status.mark_verified(provider_id):
             log.info("the %s key is verified: a request with it succeeded", provider_id)
             self._keys_changed()
+
+    def _verify_key_by_traffic(self, status: Status) -> None:
+        """An editor request through the gateway succeeded with the provider's key: it works (issue 12's
+        "not verified until the first editor request succeeds")."""
+        traffic = status.traffic
+        if traffic is not None and traffic.chat_succeeded and status.provider in self.unverified_keys:
+            self.mark_key_verified(status.provider)
 
     async def _store_key(self, provider_id: str, key: Secret, base_url: str | None) -> None:
         """Store a key llm-link now runs with, marked by what its upstream says about it."""
@@ -458,7 +474,7 @@ class Controller:
             # Behind the gateway: llm-link's own (private) port, the gateway's pid, and what editors did.
             "llmlink_port": self.supervisor.llmlink_port,
             "gateway": {"pid": self.supervisor.gateway_pid, "log_file": str(self.paths.gateway_log)},
-            "activity": None if (seen := self.supervisor.traffic) is None else traffic_json(seen),
+            "activity": None if status.traffic is None else traffic_json(status.traffic),
             "tray": _tray_diagnostics(),
         }
 
@@ -576,6 +592,10 @@ class Controller:
         target = self.editor_target()
         key = await self.access_key() if target.needs_access_key else None
         return await stream_test(target, key)
+
+
+def _origins(settings: Settings) -> list[str] | None:
+    return None if settings.allowed_origins is None else list(settings.allowed_origins)
 
 
 def gateway_files_for(paths: Paths) -> GatewaySetup:

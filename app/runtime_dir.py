@@ -61,7 +61,8 @@ def instance_files(config_dir: Path, environ: Mapping[str, str] | None = None) -
     folder = runtime_dir(environ)
     digest = hashlib.sha256(str(config_dir.resolve()).encode()).hexdigest()[:12]
     files = InstanceFiles(folder / f"{digest}.lock", folder / f"{digest}.sock", folder / f"{digest}.gw.sock")
-    if len(os.fsencode(files.gateway)) > MAX_SOCKET_PATH:
+    # The gateway has a spare path two bytes longer (app/supervisor/gateway.py `spare_control`).
+    if len(os.fsencode(files.gateway)) + 2 > MAX_SOCKET_PATH:
         raise RuntimeDirError(
             f"the command socket path {files.socket} is too long for a Unix socket",
             "Set XDG_RUNTIME_DIR or TMPDIR to a shorter folder.",

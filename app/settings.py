@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from app.errors import AppError, AppErrorException, ErrorCode
+from app.gateway.policy import check_origin_pattern
 from app.providers import is_known
 from app.supervisor.config import LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS
@@ -60,6 +61,9 @@ class Settings:
     icon_style: str = "color"
     # "system" follows the locale; "en" or "zh_CN" override it. Read at start (app/ui/i18n.py).
     language: str = "system"
+    # Browser origins the gateway lets through to the editor's port (None: Ollama's defaults, loopback pages
+    # and app/file/editor-webview schemes). Patterns as app/gateway/policy.py takes them.
+    allowed_origins: tuple[str, ...] | None = None
 
     def remember(self, config: LlmLinkConfig) -> Settings:
         """These settings with `config` active and remembered for its provider."""
@@ -208,7 +212,16 @@ def _from_json(data: Any) -> Settings:
         raise ValueError(f"unknown icon style {values['icon_style']!r} (known: {', '.join(ICON_STYLES)})")
     if "language" in values and values["language"] not in LANGUAGES:
         raise ValueError(f"unknown language {values['language']!r} (known: {', '.join(LANGUAGES)})")
+    if values.get("allowed_origins") is not None:
+        values["allowed_origins"] = check_origins(values["allowed_origins"])
     return Settings(llmlink=config, **values)
+
+
+def check_origins(origins: object) -> tuple[str, ...]:
+    """A list of browser origin patterns, each normalised; ValueError/TypeError says which one is wrong."""
+    if not isinstance(origins, list | tuple) or not all(isinstance(o, str) for o in origins):
+        raise TypeError("'allowed_origins' must be a list of origins, like http://localhost:3000")
+    return tuple(check_origin_pattern(o) for o in origins if o.strip())
 
 
 def _check_config(config: LlmLinkConfig) -> LlmLinkConfig:

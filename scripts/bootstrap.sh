@@ -23,6 +23,10 @@ DEBIAN_PACKAGES=(
   xvfb xauth dbus dbus-bin
   # the desktop the end-to-end tests drive: XEmbed tray host, notification daemon, Secret Service, screenshots
   trayer notification-daemon gnome-keyring x11-utils imagemagick desktop-file-utils
+  # CJK glyphs, so the zh_CN screenshots show Chinese, not empty boxes
+  fonts-wqy-microhei
+  # bench/soak_tray.py opens the real tray menu with it
+  xdotool
   # a StatusNotifierItem watcher and host (what Plasma and GNOME's AppIndicator extension speak)
   haskell-status-notifier-item-utils haskell-gtk-sni-tray-utils
   # a real browser for the gateway's web-page attack tests (tests/gateway/test_browser.py)

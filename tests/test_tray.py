@@ -10,6 +10,7 @@ import signal
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -154,3 +155,31 @@ async def test_losing_the_display_leaves_llmlink_running_for_the_next_tray(
         await _ends_leaving_llmlink(tray, pid, config_dir, "the display connection was lost")
     async with own_display() as second:
         await _next_tray_adopts(config_dir, pid, {**env, "DISPLAY": second.display})
+
+
+async def test_a_killed_tray_leaves_the_editors_port_serving_and_the_next_tray_adopts_it(
+    modern_binary: Path, tmp_path: Path, leftover_llmlink: list[int]
+) -> None:
+    """The gateway and llm-link outlive a tray that dies without a word (SIGKILL): the editor goes on
+    working, and the next tray takes both over instead of starting new ones."""
+    config_dir, port = tmp_path / "tray", free_port()
+    write_settings(config_dir, binary=str(modern_binary), port=port)
+    env = app_env(tmp_path / "run", QT_QPA_PLATFORM="offscreen", DISPLAY="", DBUS_SESSION_BUS_ADDRESS="")
+    tray, pid = await _tray_until_supervising(config_dir, env)
+    _, out, _ = await cli(config_dir, "status", "--json", env=env)
+    gateway = json.loads(out)["gateway"]["pid"]
+    leftover_llmlink.extend([pid, gateway])
+    tray.kill()
+    await tray.wait()
+    async with httpx.AsyncClient() as editor:
+        for _ in range(20):  # served with no tray at all
+            assert (await editor.get(f"http://127.0.0.1:{port}/api/tags")).status_code == 200
+    again, adopted = await _tray_until_supervising(config_dir, env)
+    try:
+        _, out, _ = await cli(config_dir, "status", "--json", env=env)
+        assert (adopted, json.loads(out)["gateway"]["pid"]) == (pid, gateway)
+    finally:
+        await cli(config_dir, "quit", env=env)  # stops both
+        await asyncio.wait_for(again.wait(), 30)
+    for gone in (pid, gateway):
+        assert not psutil.pid_exists(gone) or psutil.Process(gone).status() == psutil.STATUS_ZOMBIE

@@ -165,7 +165,11 @@ class GatewayKeeper:
             return None
         old_process, old_record = self._process, self._record
         self._process = self._record = None
-        error = await self._start(port)
+        # Both run for a moment: the new one listens on the other of our two control paths.
+        control = self.files.control
+        if old_record is not None and Path(old_record.control) == control:
+            control = spare_control(control)
+        error = await self._start(port, control)
         if error is not None:
             self._process, self._record = old_process, old_record
             return error
@@ -259,8 +263,10 @@ class GatewayKeeper:
         log.info("adopted the gateway (pid %d) on port %d", record.pid, record.port)
         return record
 
-    async def _start(self, port: int) -> AppError | None:
-        """Spawn a gateway on `port`, wait until it answers as ours, record it, send it the wanted state."""
+    async def _start(self, port: int, control: Path | None = None) -> AppError | None:
+        """Spawn a gateway on `port` (its control socket at `control`, default ours), wait until it answers as
+        ours, record it, send it the wanted state."""
+        control = control or self.files.control
         if port_open(LOOPBACK_HOST, port):
             self.error = port_in_use_error(port)
             return self.error
@@ -270,40 +276,27 @@ class GatewayKeeper:
         # `python -m app.gateway` must find this very package, installed or not.
         package_root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        self.files.log.parent.mkdir(parents=True, exist_ok=True)
-        log_fd = os.open(self.files.log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        argv = [*launch_command(), "--listen", f"{LOOPBACK_HOST}:{port}", "--control", str(control)]
+        argv += ["--hold-seconds", f"{self.files.hold_seconds:g}"]
+        pid = spawn_detached(argv, env, self.files.log)
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *launch_command(),
-                "--listen",
-                f"{LOOPBACK_HOST}:{port}",
-                "--control",
-                str(self.files.control),
-                "--hold-seconds",
-                f"{self.files.hold_seconds:g}",
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log_fd,
-                stderr=log_fd,
-                env=env,
-                start_new_session=True,  # a Ctrl+C or SIGHUP aimed at the tray's group does not reach it
-            )
-        finally:
-            os.close(log_fd)
-        try:
-            create_time = psutil.Process(proc.pid).create_time()
+            create_time = psutil.Process(pid).create_time()
         except psutil.Error:
             create_time = time.time()
-        process = adopt(proc.pid, create_time)
-        error = await self._wait_ready(process, token, port)
+        # Watched like an adopted process (a pidfd): it is meant to outlive us, so no asyncio Process object
+        # owns it (one garbage-collected while the gateway runs warns "subprocess is still running").
+        process = adopt(pid, create_time)
+        process.exited.add_done_callback(lambda _: _reap(pid))
+        error = await self._wait_ready(process, token, port, control)
         if error is not None:
             await process.stop(1.0)
             self.error = error
             return error
-        record = GatewayRecord(proc.pid, create_time, token, port, str(self.files.control))
+        record = GatewayRecord(pid, create_time, token, port, str(control))
         try:
             _write_record(self.files.pid_file, record)
         except OSError as exc:
-            await self._shutdown_process(process, self.files.control)
+            await self._shutdown_process(process, control)
             self.error = AppError(
                 ErrorCode.STATE_DIR_UNUSABLE,
                 f"cannot record the gateway in {self.files.pid_file.parent} ({exc.strerror})",
@@ -312,17 +305,17 @@ class GatewayKeeper:
             return self.error
         self._process, self._record, self.error = process, record, None
         self._watch(process)
-        log.info("gateway (pid %d) listens on %s:%d", proc.pid, LOOPBACK_HOST, port)
+        log.info("gateway (pid %d) listens on %s:%d", pid, LOOPBACK_HOST, port)
         await self._send_wanted()
         return None
 
-    async def _wait_ready(self, process: LlmLinkProcess, token: str, port: int) -> AppError | None:
+    async def _wait_ready(self, process: LlmLinkProcess, token: str, port: int, control: Path) -> AppError | None:
         deadline, delay = time.monotonic() + START_TIMEOUT, 0.01
         while time.monotonic() < deadline:
             if process.exited.done():
                 return self._failed_start(f"the gateway exited while starting on port {port}")
             try:
-                hello = await command(self.files.control, "hello", timeout=1.0)
+                hello = await command(control, "hello", timeout=1.0)
             except (GatewayUnreachable, GatewayRefused):
                 hello = {}
             if hello.get("token") == token:
@@ -421,6 +414,29 @@ class GatewayKeeper:
         if self._record is None:
             raise GatewayUnreachable("no gateway")
         return await command(Path(self._record.control), cmd, timeout=timeout, **args)
+
+
+def spare_control(control: Path) -> Path:
+    """The second control path, for a gateway started while another still listens on the first (a move)."""
+    return control.with_name(control.name.removesuffix(".sock") + "-b.sock")
+
+
+def spawn_detached(argv: list[str], env: dict[str, str], log_path: Path) -> int:
+    """Start `argv` in a session of its own (a Ctrl+C or SIGHUP aimed at the tray's group does not reach it),
+    stdin from /dev/null, stdout and stderr appended to `log_path`; its pid."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, str(log_path), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),
+        (os.POSIX_SPAWN_DUP2, 1, 2),
+    ]
+    return os.posix_spawn(argv[0], argv, env, file_actions=actions, setsid=True)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status of a gateway we spawned (adopted ones are not our children)."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
 
 
 def _upstream_args(upstream: Upstream) -> dict[str, Any]:

@@ -271,7 +271,7 @@ class Supervisor:
         if self.busy:
             return self.status  # an intent is publishing its own states
         details = await self.probe()
-        self._publish.probed(details, traffic=self._traffic, **self._causes(details))
+        self._publish_probe(details)
         current = self._current
         ours = current is not None and details.api_pid == current.pid
         if self._tamper is not None and current is not None and ours and self._drifted(details):
@@ -311,6 +311,15 @@ class Supervisor:
         announce = self._tamper.expect if self._tamper else (lambda _pid: None)
         beside = self._gateway is not None
         return Actions(self._launch, self._stop_current, self._key_for, client, step, beside=beside, announce=announce)
+
+    def _publish_probe(self, details: HealthDetails, **changes: object) -> None:
+        """What a probe found. A gateway that could not start (its port taken, a crash loop) is an ERROR the
+        user must act on, whatever llm-link does: editors cannot reach it."""
+        if self._gateway is not None and not self._gateway.running and self._gateway.error is not None:
+            changes = {**changes, "error": self._gateway.error, "details": details, "traffic": None}
+            self._publish(State.ERROR, **changes)
+            return
+        self._publish.probed(details, **{"traffic": self._traffic, **self._causes(details), **changes})
 
     def _causes(self, details: HealthDetails) -> dict[str, object]:
         """Why a probe behind the gateway is not RUNNING, when the gateway is the reason: its `error`."""
@@ -423,7 +432,7 @@ class Supervisor:
         self._current, self._config = instance, instance.config
         await self._serve(instance, old)
         details, last = await self.probe(), Failure(failure) if failure else None
-        self._publish.probed(details, error=None, last_failure=last, traffic=self._traffic)
+        self._publish_probe(details, error=None, last_failure=last)
 
     async def _settle(self, outcome: Outcome) -> SwitchResult:
         if not outcome.changed:  # refused before anything was stopped: the state keeps its own cause

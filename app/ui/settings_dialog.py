@@ -16,7 +16,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -37,21 +38,28 @@ from PySide6.QtWidgets import (
 
 from app.controller import APP_MODES, Controller, KeyCheck, SwitchResult, normalise_base_url
 from app.errors import AppError, AppErrorException, ErrorCode, plural, sentence
+from app.i18n import QT_TRANSLATE_NOOP
 from app.providers import PROVIDERS, provider
 from app.secret import Secret
-from app.settings import Settings
+from app.settings import Settings, check_origins
 from app.supervisor.state import Status
 from app.tasks import BackgroundTasks
+from app.ui import i18n
 
 log = logging.getLogger("llm_link_tray.ui.settings")
 
+# English source texts; shown through `step_text` in the UI's language.
 STEP_TEXT = {
-    "validating": "Validating the key…",
-    "updating": "Updating llm-link's config…",
-    "restarting": "Restarting llm-link…",
-    "verifying": "Verifying the new instance…",
-    "rolling back": "Rolling back to the previous config…",
+    "validating": QT_TRANSLATE_NOOP("SettingsDialog", "Validating the key…"),
+    "updating": QT_TRANSLATE_NOOP("SettingsDialog", "Updating llm-link's config…"),
+    "restarting": QT_TRANSLATE_NOOP("SettingsDialog", "Restarting llm-link…"),
+    "verifying": QT_TRANSLATE_NOOP("SettingsDialog", "Verifying the new instance…"),
+    "rolling back": QT_TRANSLATE_NOOP("SettingsDialog", "Rolling back to the previous config…"),
 }
+
+
+def step_text(step: str) -> str:
+    return QCoreApplication.translate("SettingsDialog", STEP_TEXT[step]) if step in STEP_TEXT else step
 
 ERROR_COLOUR = "color: #c62828;"
 WARNING_COLOUR = "color: #b45309;"
@@ -69,7 +77,7 @@ class SettingsDialog(QDialog):
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.controller = controller
-        self.setWindowTitle("llm-link-tray — Settings")
+        self.setWindowTitle(self.tr("llm-link-tray — Settings"))
         self.setMinimumWidth(520)
         self._tasks = BackgroundTasks("settings")
         self._key_loaded_for: str | None = None
@@ -98,8 +106,8 @@ class SettingsDialog(QDialog):
 
         self.key = QLineEdit()
         self.key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key.setPlaceholderText("stored in the system keyring")
-        self.show_key = QAction("Show", self.key)
+        self.key.setPlaceholderText(self.tr("stored in the system keyring"))
+        self.show_key = QAction(self.tr("Show"), self.key)
         self.show_key.setCheckable(True)
         self.show_key.toggled.connect(self._toggle_key_visible)
         self.key.addAction(self.show_key, QLineEdit.ActionPosition.TrailingPosition)
@@ -110,8 +118,8 @@ class SettingsDialog(QDialog):
         self.key_note.setVisible(False)
         self.base_url = QLineEdit()
         # llm-link appends /v1 itself; a URL with it is accepted and shortened (see `normalise_base_url`).
-        self.base_url.setPlaceholderText("default endpoint; or e.g. https://host (llm-link adds /v1)")
-        self.validate_button = QPushButton("Validate")
+        self.base_url.setPlaceholderText(self.tr("default endpoint; or e.g. https://host (llm-link adds /v1)"))
+        self.validate_button = QPushButton(self.tr("Validate"))
         self.validate_button.clicked.connect(lambda: self._spawn(self.validate()))
         self.model = QComboBox()
         self.model.setEditable(True)
@@ -121,46 +129,63 @@ class SettingsDialog(QDialog):
         for mode in APP_MODES:
             self.app_mode.addItem(mode, mode)
         self.binary = QLineEdit()
-        self.binary.setPlaceholderText("found automatically")
+        self.binary.setPlaceholderText(self.tr("found automatically"))
         self.binary.editingFinished.connect(lambda: self._spawn(self.check_binary()))
-        browse = QPushButton("Browse…")
+        browse = QPushButton(self.tr("Browse…"))
         browse.clicked.connect(self._browse_binary)
         self.binary_status = QLabel()
         self.binary_status.setWordWrap(True)
         self.binary_in_use = QLabel()
         self.binary_in_use.setWordWrap(True)
         self.binary_in_use.setTextFormat(Qt.TextFormat.PlainText)
-        self.auto_restart = QCheckBox("Restart llm-link automatically when it fails")
-        self.notifications = QCheckBox("Show desktop notifications")
-        self.keep_running = QCheckBox("Keep llm-link running after quitting the tray")
-        self.autostart = QCheckBox("Start llm-link-tray when I log in")
+        self.auto_restart = QCheckBox(self.tr("Restart llm-link automatically when it fails"))
+        self.notifications = QCheckBox(self.tr("Show desktop notifications"))
+        self.keep_running = QCheckBox(self.tr("Keep llm-link running after quitting the tray"))
+        self.autostart = QCheckBox(self.tr("Start llm-link-tray when I log in"))
         self.icon_style = QComboBox()
-        self.icon_style.addItem("Colour", "color")
-        self.icon_style.addItem("Monochrome (for panels of symbolic icons)", "mono")
+        self.icon_style.addItem(self.tr("Colour"), "color")
+        self.icon_style.addItem(self.tr("Monochrome (for panels of symbolic icons)"), "mono")
         self.icon_style.activated.connect(self._icon_style_chosen)  # the user's pick only, not `load`
+        self.language = QComboBox()
+        # Each language by its own name, so a user who cannot read the current one still finds theirs.
+        self.language.addItem(self.tr("System default"), "system")
+        self.language.addItem("English", "en")
+        self.language.addItem("简体中文", "zh_CN")
+        self.language.setToolTip(self.tr("Takes effect the next time llm-link-tray starts."))
+        self.language.activated.connect(self._language_chosen)
+        # The browser allow-list of the gateway: one origin per line; empty means Ollama's defaults.
+        self.allowed_origins = QPlainTextEdit()
+        defaults = self.tr("Defaults: pages on localhost, app://, file://, editor webviews")
+        self.allowed_origins.setPlaceholderText(defaults)
+        self.allowed_origins.setMaximumHeight(70)
+        self.allowed_origins.setToolTip(
+            self.tr("Web pages from other origins cannot use llm-link. One per line, like http://localhost:3000")
+        )
 
         form = QFormLayout()
-        form.addRow("Provider", self.provider)
-        form.addRow("API key", self.key)
+        form.addRow(self.tr("Provider"), self.provider)
+        form.addRow(self.tr("API key"), self.key)
         form.addRow("", self.key_note)
-        form.addRow("Base URL", self.base_url)
+        form.addRow(self.tr("Base URL"), self.base_url)
         model_row = QHBoxLayout()
         model_row.addWidget(self.model, 1)
         model_row.addWidget(self.validate_button)
-        form.addRow("Model", model_row)
-        form.addRow("Port", self.port)
-        form.addRow("App mode", self.app_mode)
+        form.addRow(self.tr("Model"), model_row)
+        form.addRow(self.tr("Port"), self.port)
+        form.addRow(self.tr("App mode"), self.app_mode)
         binary_row = QHBoxLayout()
         binary_row.addWidget(self.binary, 1)
         binary_row.addWidget(browse)
-        form.addRow("llm-link binary", binary_row)
+        form.addRow(self.tr("llm-link binary"), binary_row)
         form.addRow("", self.binary_status)
-        form.addRow("In use", self.binary_in_use)
+        form.addRow(self.tr("In use"), self.binary_in_use)
         form.addRow("", self.auto_restart)
         form.addRow("", self.notifications)
         form.addRow("", self.keep_running)
         form.addRow("", self.autostart)
-        form.addRow("Tray icon", self.icon_style)
+        form.addRow(self.tr("Tray icon"), self.icon_style)
+        form.addRow(self.tr("Language"), self.language)
+        form.addRow(self.tr("Allowed browser origins"), self.allowed_origins)
 
         self.message = QLabel()
         self.message.setWordWrap(True)
@@ -190,6 +215,8 @@ class SettingsDialog(QDialog):
         # What the platform really has: the user may have removed the entry by hand since.
         self.autostart.setChecked(self.controller.autostart.is_enabled())
         self.icon_style.setCurrentIndex(max(0, self.icon_style.findData(settings.icon_style)))
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.language)))
+        self.allowed_origins.setPlainText("\n".join(settings.allowed_origins or ()))
         self._loaded_config = config
         self._loaded_view = self._view()
         self._following = self.controller.config
@@ -243,7 +270,7 @@ class SettingsDialog(QDialog):
         settings = self.wanted()
         config = settings.llmlink
         spec = provider(config.provider)
-        self._busy(True, "Validating…")
+        self._busy(True, self.tr("Validating…"))
         try:
             check = await self.controller.check_key(
                 config.provider, self.entered_key(), model=config.model, base_url=config.base_url
@@ -260,20 +287,31 @@ class SettingsDialog(QDialog):
             self.model.addItem(info.name if info.name == info.id else f"{info.id} — {info.name}", info.id)
         self.model.setEditText(current or (check.models[0].id if check.models else ""))
         text = _check_text(spec.display_name, spec.needs_key, check)
-        self._show(" ".join(filter(None, [note, text])), OK_COLOUR if check.upstream.verified else WARNING_COLOUR)
+        self._show(_join(note, text), OK_COLOUR if check.upstream.verified else WARNING_COLOUR)
         self.validated.emit(check.upstream.verified)
         return check.upstream.verified
 
+    def wanted_origins(self) -> tuple[str, ...] | None:
+        """The allow-list as typed (None: empty, the defaults); ValueError/TypeError says what is wrong."""
+        lines = [line.strip() for line in self.allowed_origins.toPlainText().splitlines() if line.strip()]
+        return check_origins(lines) if lines else None
+
     async def apply(self) -> SwitchResult | None:
         note = self._normalise_base_url()
-        settings = self.wanted()
+        try:
+            origins = self.wanted_origins()
+        except (ValueError, TypeError) as exc:
+            suggestion = self.tr("Write one origin per line, like http://localhost:3000, or none for the defaults.")
+            self._show_error(AppError(ErrorCode.CONFIG_ERROR, str(exc), suggestion))
+            return None
+        settings = replace(self.wanted(), allowed_origins=origins)
         spec = provider(settings.llmlink.provider)
         key = self.entered_key()
         if spec.needs_key and key is None:
             self._show_error(
                 AppError(
                     ErrorCode.KEY_MISSING,
-                    f"{spec.display_name} needs an API key",
+                    f"{spec.display_name} needs an API key",  # translated by its template, like every AppError
                     f"Paste your {spec.display_name} key above.",
                 )
             )
@@ -289,7 +327,7 @@ class SettingsDialog(QDialog):
                 )
             )
             return None
-        self._busy(True, STEP_TEXT["validating"])
+        self._busy(True, step_text("validating"))
         try:
             result = await self.controller.apply(settings, key, progress=self._on_step)
         except AppErrorException as exc:
@@ -303,7 +341,7 @@ class SettingsDialog(QDialog):
             self._loaded_view = self._view()
             self._loaded_key = self.key.text().strip()
             self._following = self.controller.config
-            self._show_ok(" ".join(filter(None, [note, self._applied_text(result)])))
+            self._show_ok(_join(note, self._applied_text(result)))
             self._show_key_note()
         elif result.error is not None:
             self._show_error(result.error)
@@ -320,19 +358,23 @@ class SettingsDialog(QDialog):
         if check.contract is not None:
             self.binary_status.setText(f"✓ {check.contract.label}")
         elif check.error is not None:
-            self.binary_status.setText(f"✗ {check.error.text()}")
+            self.binary_status.setText(f"✗ {i18n.error_text(check.error)}")
 
     async def show_binary_in_use(self) -> None:
         """Which llm-link runs (or would start), and its version."""
         found = await self.controller.binary_in_use()
         if found.path is None or (found.error is not None and not found.running):
-            text = found.error.text() if found.error is not None else "no llm-link found"
+            text = i18n.error_text(found.error) if found.error is not None else self.tr("no llm-link found")
         else:
             version = f"llm-link {found.version}" if found.version else (found.label or "llm-link")
             if not found.version:
-                version += " (exact version not recorded)"
-            where = f"running, PID {self.controller.status.pid}" if found.running else "used at the next start"
-            text = f"{found.path} — {version}, {where}"
+                version += self.tr(" (exact version not recorded)")
+            where = (
+                self.tr("running, PID {pid}").format(pid=self.controller.status.pid)
+                if found.running
+                else self.tr("used at the next start")
+            )
+            text = self.tr("{path} — {version}, {where}").format(path=found.path, version=version, where=where)
         self.binary_in_use.setText(text)
         self.binary_shown.emit()
 
@@ -353,16 +395,18 @@ class SettingsDialog(QDialog):
         base_url = self.controller.settings.base_urls.get(status.provider)
         now = replace(self.controller.config, provider=status.provider, model=status.model, base_url=base_url)
         self._following = now
-        what = f"{now.provider} / {now.model or 'default model'}"
+        what = f"{now.provider} / {now.model or self.tr('default model')}"
         if self.edited():
             self._show(
-                f"llm-link was switched to {what} meanwhile (from the menu or the command line). "
-                "Apply would change it to what is shown here; Close keeps it.",
+                self.tr(
+                    "llm-link was switched to {what} meanwhile (from the menu or the command line). "
+                    "Apply would change it to what is shown here; Close keeps it."
+                ).format(what=what),
                 WARNING_COLOUR,
             )
         else:
             self.load(replace(self.controller.settings, llmlink=now))
-            self._show(f"Now showing what runs: llm-link was switched to {what}.", "")
+            self._show(self.tr("Now showing what runs: llm-link was switched to {what}.").format(what=what), "")
         self.followed.emit()
 
     def _detach(self) -> None:
@@ -381,8 +425,8 @@ class SettingsDialog(QDialog):
             return
         prompt = QMessageBox(
             QMessageBox.Icon.Question,
-            "Discard the key?",
-            "The API key you typed was not applied, so it is not stored. Discard it?",
+            self.tr("Discard the key?"),
+            self.tr("The API key you typed was not applied, so it is not stored. Discard it?"),
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             self,
         )
@@ -420,21 +464,22 @@ class SettingsDialog(QDialog):
         if short == text.rstrip("/"):
             return ""
         self.base_url.setText(short)
-        return f"llm-link adds /v1 itself, so the base URL is now {short}."
+        return self.tr("llm-link adds /v1 itself, so the base URL is now {url}.").format(url=short)
 
     def _applied_text(self, result: SwitchResult) -> str:
         if not result.path:
-            return "Saved. llm-link was not restarted: nothing it runs with changed."
+            return self.tr("Saved. llm-link was not restarted: nothing it runs with changed.")
         status = result.status
-        return f"Done: {status.provider} / {status.model} runs on port {status.port} (PID {status.pid})."
+        return self.tr("Done: {provider} / {model} runs on port {port} (PID {pid}).").format(
+            provider=status.provider, model=status.model, port=status.port, pid=status.pid
+        )
 
     def _show_key_note(self) -> None:
         reason = self.controller.unverified_keys.get(str(self.provider.currentData()))
         self.key_note.setVisible(reason is not None)
         if reason is not None:
-            self.key_note.setText(
-                f"Not verified yet: {reason}. The first request through llm-link that works verifies it."
-            )
+            note = self.tr("Not verified yet: {reason}. The first request through llm-link that works verifies it.")
+            self.key_note.setText(note.format(reason=i18n.text(reason)))
 
     def _on_provider_changed(self) -> None:
         provider_id = str(self.provider.currentData())
@@ -446,7 +491,9 @@ class SettingsDialog(QDialog):
         self.key.clear()
         self._loaded_key = ""
         self.key.setEnabled(spec.needs_key)
-        self.key.setPlaceholderText("stored in the system keyring" if spec.needs_key else "Ollama needs no key")
+        self.key.setPlaceholderText(
+            self.tr("stored in the system keyring") if spec.needs_key else self.tr("Ollama needs no key")
+        )
         self.base_url.setEnabled(spec.takes_base_url)
         self.base_url.setText(base_url or "")
         self.model.clear()
@@ -468,7 +515,7 @@ class SettingsDialog(QDialog):
         self._key_loaded_for = provider_id
 
     def _on_step(self, step: str) -> None:
-        self.message.setText(html.escape(STEP_TEXT.get(step, step)))
+        self.message.setText(html.escape(step_text(step)))
         self.step_changed.emit(step)
 
     def _busy(self, busy: bool, text: str = "") -> None:
@@ -486,7 +533,8 @@ class SettingsDialog(QDialog):
         # The code is for logs and --json; a person reads what happened and what to do.
         log.info("settings: %s", error)
         self.message.setStyleSheet(ERROR_COLOUR)
-        self.message.setText(f"<b>{html.escape(error.headline)}</b><br>{html.escape(error.suggestion)}")
+        headline, suggestion = i18n.error_headline(error), i18n.error_suggestion(error)
+        self.message.setText(f"<b>{html.escape(headline)}</b><br>{html.escape(suggestion)}")
 
     def _show_ok(self, text: str) -> None:
         self._show(text, OK_COLOUR)
@@ -497,12 +545,17 @@ class SettingsDialog(QDialog):
         self.controller.save(replace(self.controller.settings, icon_style=style))
         self.icon_style_changed.emit(style)
 
+    def _language_chosen(self) -> None:
+        # Saved now, like the icon style: it needs no Apply, and it shows at the next start (widgets take their
+        # texts when they are built).
+        self.controller.save(replace(self.controller.settings, language=str(self.language.currentData())))
+
     def _toggle_key_visible(self, visible: bool) -> None:
         self.key.setEchoMode(QLineEdit.EchoMode.Normal if visible else QLineEdit.EchoMode.Password)
-        self.show_key.setText("Hide" if visible else "Show")
+        self.show_key.setText(self.tr("Hide") if visible else self.tr("Show"))
 
     def _browse_binary(self) -> None:
-        dialog = QFileDialog(self, "Choose the llm-link binary")
+        dialog = QFileDialog(self, self.tr("Choose the llm-link binary"))
         dialog.fileSelected.connect(self._binary_chosen)
         dialog.open()
 
@@ -514,19 +567,48 @@ class SettingsDialog(QDialog):
         self._tasks.spawn(coro)
 
 
+def _join(*parts: str) -> str:
+    """Sentences side by side: with a space in English, without one after a Chinese full stop."""
+    text = ""
+    for part in filter(None, parts):
+        text += part if not text or not text[-1].isascii() else f" {part}"
+    return text
+
+
+def _models(count: int) -> str:
+    if i18n.language() == "en":
+        return plural(count, "model")
+    return QCoreApplication.translate("SettingsDialog", "{count} models").format(count=count)
+
+
 def _check_text(name: str, needs_key: bool, check: KeyCheck) -> str:
     """What Validate found, in words: verified, not verified and why, or not checkable from here."""
     upstream = check.upstream
-    offered = f"llm-link offers {plural(len(check.models), 'model')}." if check.models else (
-        "llm-link is not running, so it listed no models."
+    offered = (
+        QCoreApplication.translate("SettingsDialog", "llm-link offers {models}.").format(
+            models=_models(len(check.models))
+        )
+        if check.models
+        else QCoreApplication.translate("SettingsDialog", "llm-link is not running, so it listed no models.")
     )
     if upstream.verified and not needs_key:
-        return f"{name} answers: {plural(len(upstream.models), 'model')} installed."
+        return QCoreApplication.translate("SettingsDialog", "{name} answers: {models} installed.").format(
+            name=name, models=_models(len(upstream.models))
+        )
     if upstream.verified:
-        return f"The key works: {upstream.url} listed {plural(len(upstream.models), 'model')}. {offered}"
+        works = QCoreApplication.translate("SettingsDialog", "The key works: {url} listed {models}.").format(
+            url=upstream.url, models=_models(len(upstream.models))
+        )
+        return _join(works, offered)
     if upstream.checked:
-        return f"Not verified: {sentence(upstream.reason)} Check the base URL. {offered}"
-    return (
-        f"The key has the right format, but {name} cannot be asked from here, so it is not verified until "
-        f"the first request through llm-link works. {offered}"
+        reason = sentence(upstream.reason) if i18n.language() == "en" else i18n.headline(i18n.text(upstream.reason))
+        not_verified = QCoreApplication.translate("SettingsDialog", "Not verified: {reason} Check the base URL.")
+        return _join(not_verified.format(reason=reason), offered)
+    return _join(
+        QCoreApplication.translate(
+            "SettingsDialog",
+            "The key has the right format, but {name} cannot be asked from here, so it is not verified until "
+            "the first request through llm-link works.",
+        ).format(name=name),
+        offered,
     )
