@@ -565,14 +565,15 @@ class Controller:
         return await self._lookup(AUTH_KEY_ENTRY)
 
     async def models(self) -> tuple[str, ...]:
-        """The active provider's models for the Models menu: llm-link's own list (`/api/info`, through the
-        editor-facing port, which the gateway passes) and the validated list (`validate`: for Ollama the models
-        the local Ollama has). The current model is always among them. Never raises: the list is a
-        convenience, so what failed is logged and the rest is returned."""
+        """The active provider's models for the Models menu: llm-link's own list (`/api/info`, asked on
+        llm-link's own port: the gateway would want the editors' access key in OpenAI modes) and the validated
+        list (`validate`: for Ollama the models the local Ollama has). The current model is always among them.
+        Never raises: the list is a convenience, so what failed is logged and the rest is returned."""
         config = self.config
         found: list[str] = [config.model] if config.model else []
+        port = self.supervisor.llmlink_port or config.port
         try:
-            async with LlmLinkClient(f"http://127.0.0.1:{config.port}") as client:
+            async with LlmLinkClient(f"http://127.0.0.1:{port}") as client:
                 info = await client.info()
             found += [m.id for m in info.provider_models.get(config.provider, ())]
         except LlmLinkError as exc:

@@ -74,7 +74,7 @@ _BANNER: Final = tuple(
         r"🌐 Incoming request: (?P<method>\S+) (?P<uri>\S+)",
         r"📋 Full URI: (?P<uri>\S+)",
         r"📋 Headers: .*",
-        r"📋 User-Agent: .*",
+        r"📋 User-Agent: (?P<agent>.*)",
         r"📋 Host: .*",
         r"📋 Accept: .*",
         r"📋 Content-Type: .*",
@@ -94,8 +94,16 @@ _HEALTH_SPAN_LINES: Final = (
         r"(?:on_request: started processing request|on_response: finished processing request .*status=2\d\d)"
     ),
 )
+# Any line at INFO inside a GET's span (an editor-route check's own routine lines, e.g. 0.7.0's
+# "✅ Successfully loaded models from embedded YAML" for /api/tags).
+_GET_SPAN_LINE: Final = re.compile(r"\S+ +INFO +http_request\{method=GET uri=(?P<uri>\S+) version=[^}]*\}: .*")
 _ANSI: Final = re.compile(r"\x1b\[[0-9;]*m")
 HEALTH_PATH: Final = "/api/health"
+# The User-Agent of the tray's own editor-route checks (probe.py): their banners go too. Its value is written
+# here, not imported, so this module stays free of the HTTP side; tests/supervisor/test_output_log.py
+# checks that both say the same.
+PROBE_USER_AGENT: Final = "llm-link-tray-probe"
+_PROBE_AGENTS: Final = (PROBE_USER_AGENT, f'Some("{PROBE_USER_AGENT}")')  # how 0.7.0 prints it: Rust's Debug
 
 
 def _is_health(uri: str) -> bool:
@@ -113,7 +121,9 @@ class _HealthPolls:
 
     def __init__(self) -> None:
         self._held: list[str] = []
-        self._method = self._uri = self._full_uri = ""
+        self._method = self._uri = self._full_uri = self._agent = ""
+        # Editor-route checks of ours whose banner was dropped, by URI: their routine span lines go too.
+        self._probes: dict[str, int] = {}
 
     def take(self, line: str) -> list[str]:
         """The lines to write now, in order: `line` and whatever it releases, or nothing while held."""
@@ -129,20 +139,31 @@ class _HealthPolls:
                     self._method, self._uri = step["method"], step["uri"]
                 elif step.re is _BANNER[2]:
                     self._full_uri = step["uri"]
+                elif step.re is _BANNER[4]:
+                    self._agent = step["agent"]
                 if len(self._held) < len(_BANNER):
                     return []
                 done = self.release()
-                health = self._method == "GET" and _is_health(self._uri) and self._full_uri == self._uri
+                routine = self._method == "GET" and self._full_uri == self._uri
+                if routine and self._agent in _PROBE_AGENTS and not _is_health(self._uri):
+                    self._probes[self._uri] = self._probes.get(self._uri, 0) + 1
+                    return []
+                health = routine and _is_health(self._uri)
                 return [] if health else done
             out = self.release()  # out of order: not one request's banner alone, so keep it all
         if message is not None and _BANNER[0].fullmatch(message):
             self._held = [line]
-            self._method = self._uri = self._full_uri = ""
+            self._method = self._uri = self._full_uri = self._agent = ""
             return out
         for pattern in _HEALTH_SPAN_LINES:
             span = pattern.fullmatch(plain)
             if span is not None and _is_health(span["uri"]):
                 return out
+        span = _GET_SPAN_LINE.fullmatch(plain)
+        if span is not None and self._probes.get(span["uri"]):
+            if "✅ Response: " in plain:  # the last line of that request's span at INFO
+                self._probes[span["uri"]] -= 1
+            return out
         return [*out, line]
 
     def release(self) -> list[str]:

@@ -15,6 +15,10 @@ from app.supervisor.state import HealthDetails
 
 PROBE_TIMEOUT: Final = 1.0
 
+# Sent with the editor-route check, so llm-link's log can leave out its banner like a health poll's
+# (app/supervisor/output_log.py, which keeps its own copy of the value).
+PROBE_USER_AGENT: Final = "llm-link-tray-probe"
+
 # The route an editor calls first, per protocol: answering it means an editor can really connect.
 EDITOR_ROUTES: Final = {"ollama": "/api/tags", "openai": "/v1/models", "anthropic": "/v1/models"}
 
@@ -101,7 +105,9 @@ async def probe(
 
 
 async def _editor_route_answers(client: LlmLinkClient, route: str, auth_key: str | None, timeout: float) -> bool:
-    headers = {"Authorization": f"Bearer {auth_key}"} if auth_key else {}
+    headers = {"User-Agent": PROBE_USER_AGENT}
+    if auth_key:
+        headers["Authorization"] = f"Bearer {auth_key}"
     try:
         return await client.status_of(route, headers=headers, timeout=timeout) == 200
     except LlmLinkError:

@@ -144,7 +144,18 @@ def test_health_window_counts_5xx_and_starts_afresh_for_a_new_provider() -> None
         "recent": 0,
         "failed": 0,
         "last_failure": None,
+        "chat_ok_at": None,
     }
+
+
+def test_only_a_chat_answered_2xx_says_the_key_works() -> None:
+    activity = Activity()
+    activity.reset_health("OpenAI (pid 7)")
+    activity.upstream_answered("OpenAI (pid 7)", 200, b"", chat=False)  # a model list: llm-link's own table
+    activity.upstream_answered("OpenAI (pid 7)", 500, b"", chat=True)
+    assert activity.snapshot()["health"]["chat_ok_at"] is None
+    activity.upstream_answered("OpenAI (pid 7)", 200, b"", chat=True)
+    assert activity.snapshot()["health"]["chat_ok_at"] is not None
 
 
 def test_failure_text_takes_the_message_out_of_common_error_shapes() -> None:

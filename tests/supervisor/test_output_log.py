@@ -6,14 +6,16 @@ import asyncio
 import contextlib
 import re
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from app.llmlink_client import LlmLinkClient, LlmLinkError
 from app.secret import Secret
+from app.supervisor import output_log
 from app.supervisor.config import LlmLinkConfig
 from app.supervisor.instance import Instance, launch
-from app.supervisor.output_log import OutputLog
+from app.supervisor.output_log import OutputLog, OutputStream
+from app.supervisor.probe import PROBE_USER_AGENT
 from tests.llmlink_harness import free_port
 
 
@@ -54,9 +56,11 @@ class RecordingLog(OutputLog):
         self.raw = bytearray()
         self._fed = asyncio.Event()
 
-    def feed(self, data: bytes) -> None:
+    def stream(self, on_line: Callable[[str], None] | None = None) -> OutputStream:
+        return RecordingStream(self, on_line)
+
+    def record(self, data: bytes) -> None:
         self.raw += data
-        super().feed(data)
         self._fed.set()
 
     async def wait_for_raw(self, text: str, count: int, timeout: float = 15) -> None:
@@ -65,6 +69,18 @@ class RecordingLog(OutputLog):
             while self.raw.count(text.encode()) < count:
                 self._fed.clear()
                 await self._fed.wait()
+
+
+class RecordingStream(OutputStream):
+    """A process's stream (what `spawn` feeds) that also keeps the raw bytes in its `RecordingLog`."""
+
+    def __init__(self, log: RecordingLog, on_line: Callable[[str], None] | None) -> None:
+        super().__init__(log, on_line)
+        self.recording = log
+
+    def feed(self, data: bytes) -> None:
+        self.recording.record(data)
+        super().feed(data)
 
 
 @contextlib.asynccontextmanager
@@ -111,6 +127,21 @@ async def test_health_polls_add_almost_nothing_to_llmlinks_log(llmlink_binary: P
     assert len(written) == 12 * POLLS, written[:24]  # the banner (10 lines) and 2 lines in the request's span
     assert before > 500 * POLLS
     assert after <= 200, kept
+
+
+async def test_the_trays_editor_route_checks_are_left_out_and_an_editors_requests_kept(
+    llmlink_binary: Path, tmp_path: Path
+) -> None:
+    assert PROBE_USER_AGENT == output_log.PROBE_USER_AGENT  # two copies of one value: see output_log.py
+    async with logged_llmlink(llmlink_binary, tmp_path) as (_, output, client):
+        for _ in range(POLLS // 10):
+            await client.status_of("/api/tags", headers={"User-Agent": PROBE_USER_AGENT})
+        await client.status_of("/api/tags", headers={"User-Agent": "Zed/0.160.7"})
+        written, kept = await between_markers(output, client)
+    per_request = len(written) // (POLLS // 10 + 1)  # 12, or 13 where llm-link logs its model table load
+    assert len(written) == per_request * (POLLS // 10 + 1) and per_request >= 12
+    assert [line for line in kept if "Zed/0.160.7" in line]
+    assert len(kept) == per_request, kept  # the editor's request, all of it; nothing of the tray's checks
 
 
 async def test_config_changes_and_other_requests_stay_in_the_log(llmlink_binary: Path, tmp_path: Path) -> None:

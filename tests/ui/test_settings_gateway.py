@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import psutil
 from pytestqt.qtbot import QtBot
 
 from app.controller import Controller
@@ -75,4 +76,28 @@ async def test_a_new_port_moves_the_gateway_and_leaves_llmlink_running(
         else:
             raise AssertionError(f"port {old_port} still answers after the move")
     assert SettingsFile(controller.paths.config_dir).load().llmlink.port == new_port
+    assert (await controller.refresh_now()).state is State.RUNNING
+
+
+async def test_an_openai_app_mode_gets_its_access_key_at_apply_time(
+    llmlink_binary: Path, make_controller: MakeController, qtbot: QtBot
+) -> None:
+    """Not "Set an access key for llm-link in Settings", a field that does not exist: Apply makes the key,
+    keeps it in the keyring, and the gateway asks editors for it."""
+    controller: Controller = await make_controller(llmlink_binary, provider="zhipu", keys={"zhipu": "zk-0123456789"})
+    port = controller.config.port
+    dialog = SettingsDialog(controller)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    dialog.key.setText("zk-0123456789")
+    dialog.app_mode.setCurrentIndex(dialog.app_mode.findData("codex-cli"))
+    result = await dialog.apply()
+    assert result is not None and result.ok, dialog.message.text()
+    key = await controller.access_key()
+    assert key is not None and len(key.reveal()) >= 24
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as codex:
+        assert (await codex.get("/v1/models")).status_code == 401
+        answer = await codex.get("/v1/models", headers={"Authorization": f"Bearer {key.reveal()}"})
+        assert answer.status_code == 200
+    assert key.reveal() not in " ".join(psutil.Process(controller.supervisor.pid).cmdline())
     assert (await controller.refresh_now()).state is State.RUNNING
