@@ -20,7 +20,7 @@ log = logging.getLogger("llm_link_tray.supervisor.restarts")
 
 
 class Backoff:
-    """0.5 s, 1 s, 2 s, … up to 30 s between restarts; gives up after N failed starts in a window.
+    """0.1 s, 0.2 s, 0.4 s, … up to 30 s between restarts; gives up after N failed starts in a window.
 
     `policy` may be replaced at any time; the next delay and the next crash-loop check follow it."""
 

@@ -7,12 +7,12 @@ from app.supervisor.restarts import Backoff
 from app.supervisor.state import State
 
 
-def test_backoff_doubles_from_half_a_second_up_to_thirty() -> None:
+def test_backoff_doubles_from_systemds_100ms_up_to_thirty_seconds() -> None:
     backoff = Backoff(Policy())
-    delays = [backoff.next_delay() for _ in range(9)]
-    assert delays == [0.5, 1, 2, 4, 8, 16, 30, 30, 30]
+    delays = [backoff.next_delay() for _ in range(11)]
+    assert delays == [0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30, 30]
     backoff.reset()
-    assert backoff.next_delay() == 0.5
+    assert backoff.next_delay() == 0.1
 
 
 def test_five_failures_within_the_window_are_a_crash_loop() -> None:
