@@ -6,8 +6,13 @@ Every figure is printed next to a reference measured in the same run (these mach
 own cold start for switches and launch, asyncio's own child-exit latency for crash detection. `--smoke` runs
 each benchmark with tiny counts so the test suite keeps them working.
 
-One module per benchmark (bench/switch.py, crash.py, hang.py, probe.py, tray.py, soak.py), each with
+One module per benchmark (bench/switch.py, crash.py, hang.py, probe.py, tray.py, soak.py, gateway.py), each with
 `async run(binary, counts, cold) -> list[Row]`; what they share is in bench/fixture.py.
+
+`peers` (bench/peers.py, issue 13) runs the tray against supervisord, a systemd-style loop, the Ollama app's
+policy and the seed's client, R1 to R5. A full run takes about half an hour, so it runs only when named
+(`--only peers`); `--peer-crashes N` (R1 samples, 30), `--peer-switches N` (R4, 100) and `--peer-seconds S`
+(R2's window and R5's idle window, 60) shorten it.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import argparse
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
-from bench import cold_start, crash, hang, probe, soak, switch, tray
+from bench import cold_start, crash, gateway, hang, peers, probe, soak, switch, tray
 from bench.fixture import REPO, SMOKE, Counts, Row, default_binary
 
 Benchmark = Callable[[Path, Counts, float], Awaitable[list[Row]]]
@@ -31,7 +38,11 @@ BENCHMARKS: dict[str, Benchmark] = {
     "probe": probe.run,
     "tray": tray.run,
     "soak": soak.run,
+    "gateway": gateway.run,
+    "peers": peers.run,
 }
+# Run only when named in --only: long (see above).
+ON_REQUEST = {"peers"}
 
 
 def print_table(rows: list[Row]) -> None:
@@ -55,12 +66,24 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--binary", type=Path, default=default_binary())
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
     parser.add_argument("--only", nargs="*", choices=list(BENCHMARKS), help="run only these")
+    parser.add_argument("--peer-crashes", type=int, help="peers: R1 samples per arrangement (30)")
+    parser.add_argument("--peer-switches", type=int, help="peers: R4 switches each (100)")
+    parser.add_argument("--peer-seconds", type=float, help="peers: R2 crash-loop window and R5 idle window (60)")
     args = parser.parse_args(argv)
     counts = SMOKE if args.smoke else Counts()
-    chosen = set(args.only or BENCHMARKS)
+    peer_counts = peers.counts_for(counts)
+    for option, fields in (
+        ("peer_crashes", ("crashes",)),
+        ("peer_switches", ("switches",)),
+        ("peer_seconds", ("loop_seconds", "idle_seconds")),
+    ):
+        if getattr(args, option) is not None:
+            peer_counts = replace(peer_counts, **dict.fromkeys(fields, getattr(args, option)))
+    benchmarks: dict[str, Benchmark] = {**BENCHMARKS, "peers": partial(peers.run, peer_counts=peer_counts)}
+    chosen = set(args.only or set(BENCHMARKS) - ON_REQUEST)
     cold, cold_row = await cold_start.run(args.binary, 3 if args.smoke else 10)
     rows = [cold_row]
-    for name, benchmark in BENCHMARKS.items():
+    for name, benchmark in benchmarks.items():
         if name in chosen:
             rows += await benchmark(args.binary, counts, cold)
     print_table(rows)

@@ -6,6 +6,9 @@ Ollama (`GET /api/tags`, `POST /api/chat`) and OpenAI (`GET /models`, `POST /cha
 provider would answer. Every request is recorded so tests can see what llm-link sent upstream.
 A chat with `"stream": true` is answered as OpenAI does, with Server-Sent Events, one `stream_pieces` entry
 per event; with `stream_gate` set, each stream stops after its first piece until the gate opens.
+With `delay`, every answer waits that long first (a provider's think time); `stream_interval` spaces the
+events, and with `stream_stamps` each piece is the `time.perf_counter_ns()` at which it was written, so a client in
+the same process can time every piece's way through llm-link (and a gateway).
 """
 
 from __future__ import annotations
@@ -36,9 +39,13 @@ class UpstreamStub:
 
     port: int = 0
     good_key: str = GOOD_KEY
+    extra_keys: tuple[str, ...] = ()
     requests: list[SeenRequest] = field(default_factory=list)
     stream_pieces: tuple[str, ...] = ("hello", " from", " the", " streaming", " stub")
     stream_gate: threading.Event | None = None
+    delay: float = 0.0
+    stream_interval: float = 0.0
+    stream_stamps: bool = False
     _server: ThreadingHTTPServer | None = None
     _thread: threading.Thread | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -98,6 +105,8 @@ class UpstreamStub:
         with self._arrived:
             self.requests.append(seen)
             self._arrived.notify_all()
+        if self.delay:
+            time.sleep(self.delay)  # noqa: sleep-ok - the provider's think time being stood in for
         if self._wants_stream(seen):
             self._stream(handler)
             return
@@ -109,10 +118,13 @@ class UpstreamStub:
         handler.end_headers()
         handler.wfile.write(data)
 
+    def _key_accepted(self, seen: SeenRequest) -> bool:
+        return seen.authorization in {f"Bearer {key}" for key in (self.good_key, *self.extra_keys)}
+
     def _wants_stream(self, seen: SeenRequest) -> bool:
         if seen.method != "POST" or seen.path.removeprefix("/v1") != "/chat/completions":
             return False
-        if seen.authorization != f"Bearer {self.good_key}":
+        if not self._key_accepted(seen):
             return False  # the 401 comes from _route
         try:
             return bool(json.loads(seen.body).get("stream"))
@@ -130,6 +142,10 @@ class UpstreamStub:
             for index, piece in enumerate(self.stream_pieces):
                 if index == 1 and self.stream_gate is not None and not self.stream_gate.wait(60):
                     return  # a test forgot to open the gate: end the stream short rather than hang the thread
+                if index and self.stream_interval:
+                    time.sleep(self.stream_interval)  # noqa: sleep-ok - the pace of the stream being stood in for
+                if self.stream_stamps:
+                    piece = str(time.perf_counter_ns())
                 delta: dict[str, str] = {"content": piece} if index else {"role": "assistant", "content": piece}
                 handler.wfile.write(_sse(_chunk(delta, None)))
             handler.wfile.write(_sse(_chunk({}, "stop")) + b"data: [DONE]\n\n")
@@ -152,7 +168,7 @@ class UpstreamStub:
                 "message": {"role": "assistant", "content": "hello from the ollama stub"},
             }
         if path in ("/models", "/chat/completions"):
-            if seen.authorization != f"Bearer {self.good_key}":
+            if not self._key_accepted(seen):
                 return 401, {
                     "error": {
                         "message": "Incorrect API key provided",
