@@ -261,8 +261,10 @@ def build_launch(contract: Contract, request: LaunchRequest, base_env: Mapping[s
     else:
         argv += ["--api-key", KEY_PLACEHOLDER]
         if auth_key:
-            # 0.5.1+ reads llm-link's own key from argv only; it guards a loopback port and is ours.
-            argv += ["--auth-key", auth_key.reveal()]
+            # 0.5.1+ reads llm-link's own key from argv only; it guards a loopback port and is ours. One
+            # `--auth-key=VALUE` word: as two words clap takes a value starting with "-" for a flag and exits
+            # ("unexpected argument '-4'"): 1 throwaway key in 64 did (token_urlsafe).
+            argv.append(f"--auth-key={auth_key.reveal()}")
         if spec.needs_key and request.api_key:
             key_swap = KeySwap(spec.id, request.api_key, late_base_url)
     if spec.id == "ollama" and request.base_url:

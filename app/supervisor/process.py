@@ -261,6 +261,13 @@ def _bound(on_line: Callable[[int, str], None] | None, pid: int) -> Callable[[st
 def _masked_argv(argv: tuple[str, ...]) -> list[str]:
     masked, hide_next = [], False
     for arg in argv:
-        masked.append("***" if hide_next else arg)
-        hide_next = arg in ("--api-key", "--auth-key", "--llm-api-key")
+        flag, equals, _value = arg.partition("=")
+        if equals and flag in _KEY_FLAGS:
+            masked.append(f"{flag}=***")
+        else:
+            masked.append("***" if hide_next else arg)
+        hide_next = arg in _KEY_FLAGS
     return masked
+
+
+_KEY_FLAGS: Final = ("--api-key", "--auth-key", "--llm-api-key")
