@@ -26,7 +26,7 @@ from app.key_status import KeyStatus
 from app.keys import AUTH_KEY_ENTRY, KeyStore
 from app.llmlink_client import LlmLinkClient, LlmLinkError, ModelInfo
 from app.paths import Paths
-from app.providers import PROVIDERS, provider
+from app.providers import PROVIDERS, is_known, provider
 from app.runtime_dir import instance_files
 from app.secret import Secret
 from app.settings import Settings, SettingsFile
@@ -193,8 +193,8 @@ class Controller:
     ) -> SwitchResult:
         """Switch with the stored key and the model/base URL remembered for that provider unless given."""
         model = model or self.settings.models.get(provider_id)
-        if base_url is None:
-            base_url = self.settings.base_urls.get(provider_id)
+        if base_url is None and is_known(provider_id) and provider(provider_id).takes_base_url:
+            base_url = self.settings.base_urls.get(provider_id)  # (one remembered for Zhipu is never used)
         self._stop_key_waits()
         result = await self.supervisor.switch(provider_id, model, api_key=api_key, base_url=base_url, progress=progress)
         if result.ok:

@@ -28,7 +28,10 @@ class Provider:
 PROVIDERS: tuple[Provider, ...] = (
     Provider("openai", "OpenAI", "OPENAI_API_KEY", "OPENAI_BASE_URL", "gpt-4o"),
     Provider("anthropic", "Anthropic", "ANTHROPIC_API_KEY", None, "claude-3-5-sonnet-20241022"),
-    Provider("zhipu", "Zhipu", "ZHIPU_API_KEY", "ZHIPU_BASE_URL", "glm-4-flash"),
+    # No base URL: llm-link (0.3.x to 0.7.x) takes ZHIPU_BASE_URL but chats always go to Zhipu's own endpoint
+    # (src/normalizer/mod.rs: `LlmClient::zhipu_openai_compatible(api_key)`), so a base URL here would be
+    # validated against one server and used against another.
+    Provider("zhipu", "Zhipu", "ZHIPU_API_KEY", None, "glm-4-flash"),
     Provider("aliyun", "Aliyun", "ALIYUN_API_KEY", None, "qwen-turbo"),
     Provider("volcengine", "Volcengine", "VOLCENGINE_API_KEY", None, "doubao-pro-32k"),
     Provider("tencent", "Tencent", "TENCENT_API_KEY", None, "hunyuan-lite"),

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 from app.errors import AppError, AppErrorException, ErrorCode
 from app.gateway.policy import check_origin_pattern
-from app.providers import is_known
+from app.providers import is_known, provider
 from app.supervisor.config import LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS
 
@@ -228,6 +228,10 @@ def _check_config(config: LlmLinkConfig) -> LlmLinkConfig:
     """`config` as loaded, every field of the type and range llm-link takes (the log level in lower case)."""
     if not isinstance(config.provider, str) or not is_known(config.provider):
         raise ValueError(f"unknown provider {config.provider!r}")
+    if config.base_url is not None and not provider(config.provider).takes_base_url:
+        # Saved by an older version (Zhipu took one, which llm-link never used for chats): it cannot start.
+        log.warning("ignoring the saved base URL of %s, which takes none", config.provider)
+        config = replace(config, base_url=None)
     if not isinstance(config.port, int) or isinstance(config.port, bool) or not 1 <= config.port <= 65535:
         raise ValueError(f"port {config.port!r} is not a TCP port")
     for name in ("model", "base_url", "binary"):
