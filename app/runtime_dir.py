@@ -60,9 +60,10 @@ def runtime_dir(environ: Mapping[str, str] | None = None) -> Path:
 def instance_files(config_dir: Path, environ: Mapping[str, str] | None = None) -> InstanceFiles:
     folder = runtime_dir(environ)
     digest = hashlib.sha256(str(config_dir.resolve()).encode()).hexdigest()[:12]
-    files = InstanceFiles(folder / f"{digest}.lock", folder / f"{digest}.sock", folder / f"{digest}.gw.sock")
-    # The gateway has a spare path two bytes longer (app/supervisor/gateway.py `spare_control`).
-    if len(os.fsencode(files.gateway)) + 2 > MAX_SOCKET_PATH:
+    # The gateway's control socket (and its spare, one byte longer: app/supervisor/gateway.py) are named no
+    # longer than the command socket, so checking that one checks them too.
+    files = InstanceFiles(folder / f"{digest}.lock", folder / f"{digest}.sock", folder / f"{digest}.gw")
+    if len(os.fsencode(files.socket)) > MAX_SOCKET_PATH:
         raise RuntimeDirError(
             f"the command socket path {files.socket} is too long for a Unix socket",
             "Set XDG_RUNTIME_DIR or TMPDIR to a shorter folder.",

@@ -343,7 +343,8 @@ async def test_a_cli_switch_answers_keyring_locked_within_its_bound(
     answer = await asyncio.wait_for(controller.handle_command("switch", ["openai"]), 10)
     took = time.monotonic() - started
     assert not answer["ok"] and answer["exit_code"] == 1
-    assert answer["message"].startswith("KEYRING_LOCKED: the system keyring is locked (nobody unlocked it within 2s)")
+    locked = "KEYRING_LOCKED: the system keyring is locked (nobody unlocked it within 2 seconds)"
+    assert answer["message"].startswith(locked)
     assert 2.0 <= took < 4.0, took
     assert controller.status.waiting is None  # the menu no longer says it waits
     stop = await asyncio.wait_for(controller.handle_command("stop", []), 10)  # and nothing else is blocked

@@ -100,13 +100,15 @@ async def test_the_lock_and_socket_live_in_a_private_runtime_dir(
         assert stat.S_ISDIR(info.st_mode) and stat.S_IMODE(info.st_mode) == 0o700 and info.st_uid == os.getuid()
         [lock] = folder.glob("*.lock")
         [sock] = folder.glob("*.sock")
+        [gateway] = folder.glob("*.gw")  # the gateway's control socket lives there too, 0600
         assert stat.S_ISSOCK(os.lstat(sock).st_mode)
+        assert stat.S_ISSOCK(os.lstat(gateway).st_mode) and stat.S_IMODE(os.lstat(gateway).st_mode) == 0o600
         with lock.open("rb") as handle, pytest.raises(BlockingIOError):
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the tray holds it
     finally:
         await _quit(tray)
     assert tray.returncode == 0
-    assert not sock.exists()
+    assert not sock.exists() and not gateway.exists()
 
 
 @pytest.mark.parametrize("kind", ["mode 0755", "symlink"])

@@ -149,6 +149,8 @@ class GatewayKeeper:
 
     async def open(self, port: int) -> AppError | None:
         """The gateway of our PID file if it is ours and listens on `port`, else a new one there."""
+        if self.running and self.port == port:
+            return None  # opened already (an intent before the supervisor's own open)
         self.port = port
         adopted = await self._adopt()
         if adopted is not None and adopted.port != port:
@@ -418,7 +420,7 @@ class GatewayKeeper:
 
 def spare_control(control: Path) -> Path:
     """The second control path, for a gateway started while another still listens on the first (a move)."""
-    return control.with_name(control.name.removesuffix(".sock") + "-b.sock")
+    return control.with_name(control.name + "2")
 
 
 def spawn_detached(argv: list[str], env: dict[str, str], log_path: Path) -> int:

@@ -131,7 +131,10 @@ class Supervisor:
         async with self._lock:
             behind = self._gateway is not None
             on_line = self._tamper.line if self._tamper else None
-            adopted = adopt_recorded(self.paths.pid_file, self._config, self._output, private=behind, on_line=on_line)
+            adopted = None
+            if self._current is None:  # else an intent that came first (a CLI `start`) has started one
+                recorded = self.paths.pid_file
+                adopted = adopt_recorded(recorded, self._config, self._output, private=behind, on_line=on_line)
             if adopted is not None and behind and adopted.port == self._config.port:
                 # A tray from before the gateway left llm-link on the editor's port: the gateway needs it.
                 log.info("replacing llm-link %d, started before the gateway, on port %d", adopted.pid, adopted.port)
@@ -145,7 +148,7 @@ class Supervisor:
                 self._current, self._config = adopted, adopted.config
                 self._publish.starting(adopted.config, adopted.pid)
                 await self._serve(adopted)
-            elif autostart:
+            elif autostart and self._current is None:
                 await self._start_locked()
         adopted_unverified = self._current is not None and self.status.state is not State.RUNNING
         if adopted_unverified or (self._current is None and not autostart):
@@ -350,6 +353,8 @@ class Supervisor:
             if old is not None:
                 await old.stop(self._policy.stop_grace)  # not current: its exit is no crash; the PID file is new
             return
+        if self._gateway.port is None:  # an intent came before `open` (a CLI `start` at launch): start it now
+            await self._gateway.open(self._config.port)
         label = f"{provider(instance.config.provider).display_name} (pid {instance.pid})"  # a new one: fresh health
         drained = await self._gateway.set_upstream(Upstream(instance.port, instance.auth_key, label))
         if old is None:
