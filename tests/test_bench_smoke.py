@@ -8,32 +8,31 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import MODERN, REPO_ROOT, llmlink_build
 
 
-@pytest.mark.timeout(600)
-async def test_the_benchmarks_run_and_write_their_table(tmp_path: Path) -> None:
-    binary = llmlink_build(MODERN)
+async def smoke_run(binary: Path, tmp_path: Path, *args: str) -> dict[str, dict[str, Any]]:
+    """`bench.run --smoke` with `args`; its rows by name."""
     out = tmp_path / "results.json"
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.run",
-        "--smoke",
-        "--binary",
-        str(binary),
-        "--json",
-        str(out),
+        *(sys.executable, "-m", "bench.run", "--smoke", *args, "--binary", str(binary), "--json", str(out)),
         cwd=REPO_ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     output, _ = await asyncio.wait_for(proc.communicate(), 540)
     assert proc.returncode == 0, output.decode()
-    rows = {row["name"]: row for row in json.loads(out.read_text())["rows"]}
+    return {row["name"]: row for row in json.loads(out.read_text())["rows"]}
+
+
+@pytest.mark.timeout(600)
+async def test_the_benchmarks_run_and_write_their_table(tmp_path: Path) -> None:
+    binary = llmlink_build(MODERN)
+    rows = await smoke_run(binary, tmp_path)
     for name in (
         "llm-link cold start (reference)",
         "P1 switch (apply→verified)",
@@ -103,25 +102,7 @@ async def test_the_peer_benchmarks_run_side_by_side(tmp_path: Path) -> None:
     """bench/peers.py (issue 13): every arrangement runs on the same real llm-link in one run; only the
     behaviour each peer is known for is checked here, never a time."""
     binary = llmlink_build(MODERN)
-    out = tmp_path / "results.json"
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bench.run",
-        "--smoke",
-        "--only",
-        "peers",
-        "--binary",
-        str(binary),
-        "--json",
-        str(out),
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await asyncio.wait_for(proc.communicate(), 540)
-    assert proc.returncode == 0, output.decode()
-    rows = {row["name"]: row for row in json.loads(out.read_text())["rows"]}
+    rows = await smoke_run(binary, tmp_path, "--only", "peers")
     peers = (
         "systemd-style loop (emulated)",
         "supervisord startsecs=1 (as shipped)",

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -25,27 +24,20 @@ from app.ui.icons import STATE_COLOURS
 from bench.desktop import name_has_owner, wait_until
 from tests.app_process import cli, start_app, wait_for_output, write_settings
 from tests.conftest import MODERN, REPO_ROOT, llmlink_build, missing
+from tests.desktop_parts import notification_daemon as running_notification_daemon
+from tests.desktop_parts import require
 from tests.llmlink_harness import free_port
 
 ARTIFACTS = REPO_ROOT / "artifacts"
 
 
-def _require(*tools: str) -> None:
-    if not os.environ.get("DISPLAY"):
-        missing("no X display (scripts/run-tests runs the suite under Xvfb)")
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        missing("no D-Bus session bus (scripts/run-tests runs the suite in dbus-run-session)")
-    for tool in tools:
-        if shutil.which(tool) is None and not Path(tool).exists():
-            missing(f"{tool} is not installed")
 
 
-NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
 
 
 @pytest.fixture
 def tray_host() -> Iterator[None]:
-    _require("trayer", "xwininfo")
+    require("trayer", "xwininfo")
     proc = subprocess.Popen(
         [
             "trayer",
@@ -82,22 +74,15 @@ def tray_host() -> Iterator[None]:
 
 @pytest.fixture
 def notification_daemon() -> Iterator[None]:
-    _require(NOTIFICATION_DAEMON, "dbus-send")
-    proc = None
-    if not name_has_owner("org.freedesktop.Notifications"):
-        proc = subprocess.Popen([NOTIFICATION_DAEMON], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: name_has_owner("org.freedesktop.Notifications"), 10, "the notification daemon")
-    yield
-    if proc is not None:
-        proc.terminate()
-        proc.wait()
+    with running_notification_daemon():
+        yield
 
 
 class NotifyMonitor:
     """dbus-monitor watching Notify calls; `wait_for(text)` returns the first call whose strings contain it."""
 
     def __init__(self) -> None:
-        _require("dbus-monitor")
+        require("dbus-monitor")
         self.calls: list[str] = []  # each Notify call with its arguments, as dbus-monitor prints them
         self._cond = threading.Condition()
         self._proc = subprocess.Popen(
@@ -153,7 +138,7 @@ class NotifyMonitor:
 
 
 def screenshot(name: str) -> QImage:
-    _require("import")
+    require("import")
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / name
     subprocess.run(["import", "-window", "root", str(path)], check=True, timeout=30)
@@ -226,7 +211,7 @@ async def test_tray_turns_green_then_notifies_and_changes_when_llmlink_dies(
 @pytest.fixture
 def sni_host() -> Iterator[None]:
     """A StatusNotifierItem watcher and host, as KDE Plasma and GNOME's AppIndicator extension provide."""
-    _require("status-notifier-watcher", "gtk-sni-tray-standalone", "dbus-send")
+    require("status-notifier-watcher", "gtk-sni-tray-standalone", "dbus-send")
     if name_has_owner("org.kde.StatusNotifierWatcher"):
         missing("another StatusNotifierWatcher already owns the session bus name")
     watcher = subprocess.Popen(["status-notifier-watcher"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

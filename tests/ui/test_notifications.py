@@ -4,14 +4,11 @@ Notify calls read off the bus with dbus-monitor, and the daemon's ActionInvoked 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import shutil
 import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -19,35 +16,18 @@ from PySide6.QtWidgets import QApplication
 from app.controller import Controller
 from app.supervisor.notices import Notice
 from app.ui.shell import Shell
-from bench.desktop import name_has_owner, wait_until
-from tests.conftest import missing
+from tests.desktop_parts import notification_daemon as running_notification_daemon
+from tests.desktop_parts import require
 from tests.ui.conftest import MakeController, next_emit
 
-NOTIFICATION_DAEMON = "/usr/lib/notification-daemon/notification-daemon"
 DESKTOP_ENTRY = "io.github.llm_link_tray"
-
-
-def _require(*tools: str) -> None:
-    if not os.environ.get("DISPLAY"):
-        missing("no X display (scripts/run-tests runs the suite under Xvfb)")
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
-        missing("no D-Bus session bus (scripts/run-tests runs the suite in dbus-run-session)")
-    for tool in tools:
-        if shutil.which(tool) is None and not Path(tool).exists():
-            missing(f"{tool} is not installed")
 
 
 @pytest.fixture
 def notification_daemon() -> Iterator[None]:
-    _require(NOTIFICATION_DAEMON, "dbus-send", "dbus-monitor")
-    proc = None
-    if not name_has_owner("org.freedesktop.Notifications"):
-        proc = subprocess.Popen([NOTIFICATION_DAEMON], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: name_has_owner("org.freedesktop.Notifications"), 10, "the notification daemon")
-    yield
-    if proc is not None:
-        proc.terminate()
-        proc.wait()
+    require("dbus-monitor")
+    with running_notification_daemon():
+        yield
 
 
 class BusLog:
