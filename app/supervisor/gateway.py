@@ -135,6 +135,10 @@ class GatewayKeeper:
         self.origins: list[str] | None = None
         self.access_key: Secret | None = None
 
+    def follow(self, policy: Policy) -> None:
+        """A new timing policy: stop grace and the restart backoff follow it."""
+        self.policy = self._backoff.policy = policy
+
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process and self._process.running else None
@@ -142,10 +146,6 @@ class GatewayKeeper:
     @property
     def running(self) -> bool:
         return self.pid is not None
-
-    @property
-    def upstream(self) -> Upstream | None:
-        return self._upstream
 
     async def open(self, port: int) -> AppError | None:
         """The gateway of our PID file if it is ours and listens on `port`, else a new one there."""
@@ -219,15 +219,6 @@ class GatewayKeeper:
             return await self._command("stats")
         except (GatewayUnreachable, GatewayRefused):
             return None
-
-    async def answers(self) -> bool:
-        if not self.running:
-            return False
-        try:
-            await self._command("hello", timeout=1.0)
-        except (GatewayUnreachable, GatewayRefused):
-            return False
-        return True
 
     async def close(self, *, stop: bool) -> None:
         """Stop watching; with `stop` shut it down (it finishes what is in flight), else leave it serving."""

@@ -20,13 +20,14 @@ from pathlib import Path
 from app.errors import AppError, AppErrorException, ErrorCode
 from app.llmlink_client import ModelInfo
 from app.paths import Paths
-from app.providers import Provider, provider
+from app.providers import Provider
 from app.secret import Secret
 from app.supervisor import pidfile, switching, traffic
 from app.supervisor.clients import ClientPool
 from app.supervisor.config import KeyLookup, LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS, LOOPBACK_HOST
-from app.supervisor.gateway import RESTARTING_REASON, STOPPED_REASON, GatewayKeeper, GatewaySetup, Upstream
+from app.supervisor.front import Front
+from app.supervisor.gateway import RESTARTING_REASON, STOPPED_REASON, GatewaySetup
 from app.supervisor.instance import Instance, Launcher, LaunchFailed, Progress, adopt_recorded
 from app.supervisor.monitor import Monitor
 from app.supervisor.output_log import OutputLog
@@ -65,17 +66,16 @@ class Supervisor:
         folders = {"state": paths.state_dir, "log": paths.log_dir}  # must take files before a spawn
         self._launch = Launcher(self._output, self._policy, paths.pid_file, folders, env, auth_key, self._clients.get)
         self._launch.private = gateway is not None
-        self._gateway = GatewayKeeper(gateway, self._policy, self.refresh) if gateway else None
+        self._tasks = BackgroundTasks("supervisor")  # crash handlers, retirements
+        # The editor's side behind the gateway (front.py); None: llm-link itself on the configured port.
+        self._front = Front(gateway, self._policy, self._clients, self._tasks, self.refresh) if gateway else None
         # Behind the gateway, changes of llm-link's settings by other local programs are noticed and undone.
         self._tamper = TamperWatch(self._tampered) if gateway else None
         if self._tamper is not None:
             self._launch.on_line, self._launch.announce = self._tamper.line, self._tamper.expect
-        self._retiring: set[Instance] = set()  # replaced instances still finishing their requests
         self._restoring = False  # a restore after tampering is on its way
-        self._traffic: traffic.Traffic | None = None
         self._restarts = Restarter(self._policy, self._restart_if_down)
         self._monitor = Monitor(self, self._restart_degraded)
-        self._tasks = BackgroundTasks("supervisor")  # crash handlers
         self.store = StatusStore(self.refresh_now, ttl=self._policy.status_ttl, history=self._policy.history_size)
         self._publish = Publisher(self.store, lambda: (self.pid, self._config), self._monitor.wake)
         self._launch.on_spawn = self._publish.starting
@@ -109,12 +109,12 @@ class Supervisor:
 
     @property
     def gateway_pid(self) -> int | None:
-        return self._gateway.pid if self._gateway else None
+        return self._front.keeper.pid if self._front else None
 
     @property
     def traffic(self) -> traffic.Traffic | None:
         """Activity and provider health from real editor traffic, as of the last probe (None: no gateway)."""
-        return self._traffic
+        return self._front.traffic if self._front else None
 
     @property
     def busy(self) -> bool:
@@ -129,7 +129,7 @@ class Supervisor:
     async def open(self, *, autostart: bool = True) -> Status:
         """Adopt the llm-link our PID file names, or start one (unless `autostart` is off); start polling."""
         async with self._lock:
-            behind = self._gateway is not None
+            behind = self._front is not None
             on_line = self._tamper.line if self._tamper else None
             adopted = None
             if self._current is None:  # else an intent that came first (a CLI `start`) has started one
@@ -141,8 +141,8 @@ class Supervisor:
                 await adopted.stop(self._policy.stop_grace)
                 pidfile.remove(self.paths.pid_file)
                 adopted = None
-            if self._gateway is not None:
-                await self._gateway.open(self._config.port)  # adopted if it is ours, else started
+            if self._front is not None:
+                await self._front.keeper.open(self._config.port)  # adopted if it is ours, else started
             if adopted is not None:
                 self._watch(adopted.process)
                 self._current, self._config = adopted, adopted.config
@@ -162,22 +162,20 @@ class Supervisor:
         await self._restarts.close()
         await self._tasks.cancel_all()
         async with self._lock:
-            if self._gateway is not None:  # first: it lets the requests in flight finish
-                await self._gateway.close(stop=stop_llmlink)
+            if self._front is not None:  # first: it lets the requests in flight finish
+                await self._front.close(stop=stop_llmlink)
             if stop_llmlink:
                 await self._stop_current()
             elif self._current is not None:
                 await self._current.detach()  # its exit goes unseen from now on: never a crash
-            for old in list(self._retiring):  # replaced ones serve nobody from now on
-                await old.stop(self._policy.stop_grace)
         await self._clients.aclose()
         self._output.close()
 
     async def start(self) -> Status:
         async with self._lock:
             self._restarts.started_by_user(reset=True)
-            if self._gateway is not None:
-                await self._gateway.restart_if_down()
+            if self._front is not None:
+                await self._front.keeper.restart_if_down()
             if self._current is None:
                 await self._start_locked()
         return self.status
@@ -193,8 +191,8 @@ class Supervisor:
     async def restart(self) -> Status:
         async with self._lock:
             self._restarts.started_by_user()
-            if self._gateway is not None:
-                await self._gateway.restart_if_down()
+            if self._front is not None:
+                await self._front.keeper.restart_if_down()
             await self._replace_locked()
         return self.status
 
@@ -221,8 +219,8 @@ class Supervisor:
         """Settings' Apply of `config` with provider key `key` (None: the stored one): a changed launch gets a
         new instance, and the old one runs on if that one fails (see `switching.relaunch`); else a switch."""
         async with self._lock:
-            if self._gateway is not None and config.port != self._config.port:
-                moved = await self._gateway.move(config.port)  # the editor's port is the gateway's
+            if self._front is not None and config.port != self._config.port:
+                moved = await self._front.keeper.move(config.port)  # the editor's port is the gateway's
                 if moved is not None:
                     self._publish.refused(moved)
                     return SwitchResult(False, self.status, moved)
@@ -247,6 +245,8 @@ class Supervisor:
     def set_policy(self, policy: Policy) -> None:
         """The one way to change the policy: launches, restarts, polling and the status cache follow it."""
         self._policy = self._launch.policy = self._restarts.policy = policy
+        if self._front is not None:
+            self._front.follow(policy)
         self.store.ttl = policy.status_ttl
         self._monitor.wake()  # a new interval counts from now
 
@@ -254,16 +254,14 @@ class Supervisor:
         """The editor-facing access key of the OpenAI-style app modes (None: none asked). Behind the gateway it
         is the gateway's to check, at once (llm-link gets a throwaway of its own); else llm-link's, from the
         next start on."""
-        if self._gateway is None:
+        if self._front is None:
             self._launch.auth_key = key
         else:
-            self._tasks.spawn(self._gateway.set_policy(self._gateway.origins, key), name="gateway policy")
+            self._tasks.spawn(self._front.set_access_key(key), name="gateway policy")
 
     async def set_allowed_origins(self, origins: list[str] | None) -> AppError | None:
         """The browser origins the gateway lets through (None: Ollama's defaults). No gateway: nothing to do."""
-        if self._gateway is None:
-            return None
-        return await self._gateway.set_policy(origins, self._gateway.access_key)
+        return None if self._front is None else await self._front.set_origins(origins)
 
     def set_binary(self, binary: str | None) -> None:
         """The llm-link binary for the next start (first run, once installed); a running one is left alone."""
@@ -293,18 +291,14 @@ class Supervisor:
         current, protocol = self._current, APP_PROTOCOLS.get(self._config.app_mode)
         auth = current.auth_key if current and current.auth_key else self._launch.auth_key
         route, key = EDITOR_ROUTES.get(protocol) if protocol else None, auth.reveal() if auth else None
-        if self._gateway is None:
+        if self._front is None:
             port, identity = self._config.port, current.identity if current else None
             return await probe(self._clients.get(port), LOOPBACK_HOST, port, identity, editor_route=route, auth_key=key)
         details = HealthDetails()
         if current is not None:
             client, port = self._clients.get(current.port), current.port
             details = await probe(client, LOOPBACK_HOST, port, current.identity, editor_route=route, auth_key=key)
-        stats = await self._gateway.stats()
-        name = provider(self._config.provider).display_name
-        self._traffic = traffic.parse(stats, name) if stats is not None else None
-        failing = self._traffic.upstream_failing if self._traffic else None
-        return replace(details, gateway_ok=stats is not None, upstream_failing=failing)
+        return await self._front.probe(details, self._config.provider)
 
     # --- starting, committing, stopping, crashes ---------------------------------------------------
 
@@ -312,33 +306,21 @@ class Supervisor:
         client = self._clients.get(self._current.port if self._current else self._config.port)
         step = progress or (lambda _step: None)
         announce = self._tamper.expect if self._tamper else (lambda _pid: None)
-        beside = self._gateway is not None
+        beside = self._front is not None
         return Actions(self._launch, self._stop_current, self._key_for, client, step, beside=beside, announce=announce)
 
     def _publish_probe(self, details: HealthDetails, **changes: object) -> None:
         """What a probe found. A gateway that could not start (its port taken, a crash loop) is an ERROR the
         user must act on, whatever llm-link does: editors cannot reach it."""
-        if self._gateway is not None and not self._gateway.running and self._gateway.error is not None:
-            changes = {**changes, "error": self._gateway.error, "details": details, "traffic": None}
-            self._publish(State.ERROR, **changes)
+        front = self._front
+        if front is None:
+            self._publish.probed(details, **changes)
             return
-        self._publish.probed(details, **{"traffic": self._traffic, **self._causes(details), **changes})
-
-    def _causes(self, details: HealthDetails) -> dict[str, object]:
-        """Why a probe behind the gateway is not RUNNING, when the gateway is the reason: its `error`."""
-        if self._gateway is None or self._current is None:
-            return {}
-        if details.gateway_ok is False:
-            error = self._gateway.error or AppError(
-                ErrorCode.GATEWAY_FAILED,
-                f"the gateway on port {self._config.port} does not answer; it is being restarted",
-                "If this stays, use Restart in the tray menu, or View logs.",
-            )
-            return {"error": error}
-        if details.upstream_failing and details.llmlink_serving:
-            suggestion = "Check the provider's status page and your key in Settings; this clears on the next success."
-            return {"error": AppError(ErrorCode.UPSTREAM_FAILING, details.upstream_failing, suggestion)}
-        return {}
+        if (blocking := front.blocking_error()) is not None:
+            self._publish(State.ERROR, **{**changes, "error": blocking, "details": details, "traffic": None})
+            return
+        causes = front.causes(details, self._config.port) if self._current is not None else {}
+        self._publish.probed(details, **{"traffic": front.traffic, **causes, **changes})
 
     def _moved_to(self, port: int) -> None:
         """The gateway listens on `port` now: the config (and what the current instance serves under) say so."""
@@ -347,27 +329,12 @@ class Supervisor:
             self._current = replace(self._current, config=replace(self._current.config, port=port))
 
     async def _serve(self, instance: Instance, old: Instance | None = None) -> None:
-        """Behind the gateway: new requests go to `instance` now; `old` is stopped once its requests are done.
-        Without one, `old` (on another port) is stopped now."""
-        if self._gateway is None:
-            if old is not None:
-                await old.stop(self._policy.stop_grace)  # not current: its exit is no crash; the PID file is new
-            return
-        if self._gateway.port is None:  # an intent came before `open` (a CLI `start` at launch): start it now
-            await self._gateway.open(self._config.port)
-        label = f"{provider(instance.config.provider).display_name} (pid {instance.pid})"  # a new one: fresh health
-        drained = await self._gateway.set_upstream(Upstream(instance.port, instance.auth_key, label))
-        if old is None:
-            return
-        self._retiring.add(old)
-
-        async def retire() -> None:
-            await drained  # the old instance's last stream has ended (or was cut at the drain limit)
-            await old.stop(self._policy.stop_grace)
-            self._retiring.discard(old)
-            await self._clients.drop(old.port)
-
-        self._tasks.spawn(retire(), name=f"retire llm-link {old.pid}")
+        """Behind the gateway: new requests go to `instance` now; `old` is stopped once its requests are done
+        (front.py). Without one, `old` (on another port) is stopped now."""
+        if self._front is not None:
+            await self._front.serve(instance, old, self._config.port)
+        elif old is not None:
+            await old.stop(self._policy.stop_grace)  # not current: its exit is no crash; the PID file is new
 
     def _drifted(self, details: HealthDetails) -> bool:
         config = self._config
@@ -402,7 +369,7 @@ class Supervisor:
         """A restart: behind the gateway the new instance starts beside the current one, which serves until the
         flip (and on, if the new one fails); else stop, then start. `failure` is shown as the last one."""
         current = self._current
-        if self._gateway is None or current is None:
+        if self._front is None or current is None:
             await self._stop_current()
             await self._start_locked()
             return
@@ -455,12 +422,10 @@ class Supervisor:
     async def _stop_current(self, reason: str = STOPPED_REASON) -> None:
         instance, self._current = self._current, None  # first: its exit is no crash
         if instance is not None:
-            if self._gateway is not None:  # editors wait (then get `reason`), never a refused connection
-                await self._gateway.clear_upstream(reason)
+            if self._front is not None:  # editors wait (then get `reason`), never a refused connection
+                await self._front.clear(reason, instance)
             await instance.stop(self._policy.stop_grace)
             pidfile.remove(self.paths.pid_file)
-            if self._gateway is not None:
-                await self._clients.drop(instance.port)
 
     async def _key_for(self, spec: Provider, *, starting: bool = False) -> Secret | None:
         show = self._publish.key_wait(spec.id, starting=starting)  # a wait on the keyring's unlock prompt
@@ -480,9 +445,9 @@ class Supervisor:
             if current is not None and current.process is process:  # else: stopped or replaced meanwhile
                 self._current = None
                 pidfile.remove(self.paths.pid_file)
-                if self._gateway is not None:  # editors' requests wait for the restart (or get the reason)
+                if self._front is not None:  # editors' requests wait for the restart (or get the reason)
                     restarting = self._policy.auto_restart and not self._restarts.user_stopped
-                    await self._gateway.clear_upstream(RESTARTING_REASON if restarting else STOPPED_REASON)
+                    await self._front.clear(RESTARTING_REASON if restarting else STOPPED_REASON, current)
                 error = self._restarts.crashed(process.exited.result(), time.monotonic() - current.started_at)
                 self._failed(error, retry=True, details=HealthDetails())
 
