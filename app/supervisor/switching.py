@@ -24,7 +24,9 @@ from app.errors import AppError, AppErrorException, key_missing, switch_failed
 from app.llmlink_client import LlmLinkClient, LlmLinkError, RestartPlan
 from app.providers import Provider
 from app.secret import Secret
+from app.supervisor import pidfile
 from app.supervisor.config import KeyLookup, LlmLinkConfig
+from app.supervisor.contract import LOOPBACK_HOST
 from app.supervisor.instance import PROBE_HTTP_TIMEOUT, Instance, Launcher, LaunchFailed, Progress
 from app.supervisor.state import KEYRING_WAIT, Status
 
@@ -114,7 +116,11 @@ async def switch(request: SwitchRequest, current: Instance | None, config: LlmLi
         await check_key_and_upstream(spec, key, request.base_url)
         if current is None or not await answers(client, current):
             return await _start_instead(current, wanted, key, act)
-        await validate_with(client, spec, key, request.model, request.base_url)
+        # Beside the serving instance, llm-link's own check runs on the new one (see `launch_beside`): on the
+        # serving one it slows the editors' requests for an upstream round trip (bench/gateway.py, G5).
+        checked_later = act.beside and not request.hot
+        if not checked_later:
+            await validate_with(client, spec, key, request.model, request.base_url)
         step("updating")
         plan = await client.update(spec.id, key or Secret(""), model=request.model, base_url=request.base_url)
     except AppErrorException as exc:
@@ -129,6 +135,8 @@ async def switch(request: SwitchRequest, current: Instance | None, config: LlmLi
         if moved is not None:
             return Outcome("hot", moved)
     step("restarting")
+    if checked_later:
+        return await launch_beside(current, wanted, key, act, check=(spec, request.model, request.base_url))
     return await replace_instance(current, wanted, key, act)
 
 
@@ -149,12 +157,31 @@ async def relaunch(wanted: LlmLinkConfig, key: Secret | None, current: Instance 
     return await replace_instance(current, wanted, key, act)
 
 
-async def launch_beside(current: Instance, wanted: LlmLinkConfig, key: Secret | None, act: Actions) -> Outcome:
-    """Two ports: the old instance serves until the new one is verified, and stays, untouched, if it is not."""
+async def launch_beside(
+    current: Instance,
+    wanted: LlmLinkConfig,
+    key: Secret | None,
+    act: Actions,
+    check: tuple[Provider, str | None, str | None] | None = None,
+) -> Outcome:
+    """Two ports: the old instance serves until the new one is verified, and stays, untouched, if it is not.
+    With `check` (provider, model, base URL), llm-link's own key validation runs on the new instance before
+    it may serve; a key it rejects stops the new one and changes nothing."""
     try:
         new = await act.launch(wanted, key, act.step)
     except LaunchFailed as failure:
         return Outcome("restart", current, switch_failed(failure.error))
+    if check is not None:
+        spec, model, base_url = check
+        try:
+            async with LlmLinkClient(f"http://{LOOPBACK_HOST}:{new.port}") as client:
+                await validate_with(client, spec, key, model, base_url)
+        except (AppErrorException, LlmLinkError) as exc:
+            await new.stop(act.launch.policy.stop_grace)
+            if act.launch.pid_file is not None:  # the launch recorded the new one: the old one runs on
+                pidfile.rewrite(act.launch.pid_file, current.record())
+            error = exc.error if isinstance(exc, AppErrorException) else switch_failed(exc.to_app_error())
+            return Outcome("", error=error, changed=False)
     return Outcome("restart", new, retire=current)
 
 
