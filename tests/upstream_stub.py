@@ -14,6 +14,7 @@ the same process can time every piece's way through llm-link (and a gateway).
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,15 @@ from typing import Any
 GOOD_KEY = "sk-stub-good-0123456789abcdef"
 OLLAMA_MODELS = ("stub-llama:latest", "stub-qwen:7b")
 OPENAI_MODELS = ("stub-gpt-4o", "stub-gpt-4o-mini")
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that went away mid-answer (llm-link killed by a crash test, a drain cut) is what a real
+    provider sees too: not worth a traceback on stderr per request."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,7 @@ class UpstreamStub:
                 length = int(self.headers.get("Content-Length") or 0)
                 stub.handle(self, self.rfile.read(length))
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = _QuietServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="upstream-stub", daemon=True)
@@ -106,7 +116,7 @@ class UpstreamStub:
             self.requests.append(seen)
             self._arrived.notify_all()
         if self.delay:
-            time.sleep(self.delay)  # noqa: sleep-ok - the provider's think time being stood in for
+            time.sleep(self.delay)  # the provider's think time being stood in for
         if self._wants_stream(seen):
             self._stream(handler)
             return
@@ -143,7 +153,7 @@ class UpstreamStub:
                 if index == 1 and self.stream_gate is not None and not self.stream_gate.wait(60):
                     return  # a test forgot to open the gate: end the stream short rather than hang the thread
                 if index and self.stream_interval:
-                    time.sleep(self.stream_interval)  # noqa: sleep-ok - the pace of the stream being stood in for
+                    time.sleep(self.stream_interval)  # the pace of the stream being stood in for
                 if self.stream_stamps:
                     piece = str(time.perf_counter_ns())
                 delta: dict[str, str] = {"content": piece} if index else {"role": "assistant", "content": piece}
