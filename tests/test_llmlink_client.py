@@ -288,3 +288,9 @@ async def test_bad_and_good_keys_reach_the_upstream_through_llmlink(
 
 def _chat(model: str) -> dict[str, object]:
     return {"model": model, "stream": False, "messages": [{"role": "user", "content": "hi"}]}
+
+
+def test_the_client_is_for_plain_http_only() -> None:
+    """It skips TLS set-up (a new client per llm-link port must be cheap), so it refuses what would need it."""
+    with pytest.raises(ValueError, match="plain HTTP"):
+        LlmLinkClient("https://127.0.0.1:11435")

@@ -43,21 +43,22 @@ class TamperWatch:
 
     def expect(self, pid: int) -> None:
         """The supervisor is about to change the settings of llm-link `pid` itself."""
-        self._announced.setdefault(pid, deque()).append(time.monotonic())
+        now = time.monotonic()
+        for stale in [p for p, times in self._announced.items() if now - times[-1] > ANNOUNCE_TTL]:
+            del self._announced[stale]  # announced and never logged (a launch that failed): gone for good
+        self._announced.setdefault(pid, deque()).append(now)
 
     def line(self, pid: int, line: str) -> None:
         if not is_change(line):
             return
-        announced = self._announced.get(pid)
+        announced = self._announced.pop(pid, None)
         now = time.monotonic()
         while announced and now - announced[0] > ANNOUNCE_TTL:
             announced.popleft()
         if announced:
             announced.popleft()
+            if announced:  # kept only while something is still announced: pids come and go with every switch
+                self._announced[pid] = announced
             return
         log.warning("llm-link %d: a change of settings the tray did not make: %s", pid, line.strip())
         self._on_tamper(pid, line)
-
-    def forget(self, pid: int) -> None:
-        """`pid` is gone: nothing of it is expected any more."""
-        self._announced.pop(pid, None)
