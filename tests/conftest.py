@@ -134,17 +134,20 @@ async def llmlink(llmlink_binary: Path, start_llmlink_for: StartLlmLink) -> Runn
 
 @pytest.fixture(scope="session", autouse=True)
 def no_llmlink_outlives_the_suite() -> Iterator[None]:
+    """Neither llm-link nor a gateway started by this run (both outlive a tray by design, so a test that
+    forgets one leaves it serving for ever)."""
     yield
     builds = str(builds_dir())
     leftovers = []
     for proc in psutil.process_iter(["pid", "exe", "cmdline", "status", "environ"]):
-        exe = proc.info["exe"] or ""
+        exe, cmdline = proc.info["exe"] or "", proc.info["cmdline"] or []
         ours = (proc.info["environ"] or {}).get(SESSION_MARKER[0]) == SESSION_MARKER[1]
+        gateway = "app.gateway" in cmdline or "--gateway" in cmdline
         # A zombie has ended; it lingers only until its parent (init, for an orphan) reaps it.
-        if exe.startswith(builds) and ours and proc.info["status"] != psutil.STATUS_ZOMBIE:
-            leftovers.append(f"{proc.info['pid']}: {' '.join(proc.info['cmdline'] or [])}")
+        if (exe.startswith(builds) or gateway) and ours and proc.info["status"] != psutil.STATUS_ZOMBIE:
+            leftovers.append(f"{proc.info['pid']}: {' '.join(cmdline)}")
             proc.kill()
-    assert not leftovers, f"llm-link processes outlived the test suite: {leftovers}"
+    assert not leftovers, f"llm-link or gateway processes outlived the test suite: {leftovers}"
 
 
 # --- upstream stand-ins -----------------------------------------------------------------------------
