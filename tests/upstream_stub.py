@@ -116,7 +116,7 @@ class UpstreamStub:
             self.requests.append(seen)
             self._arrived.notify_all()
         if self.delay:
-            time.sleep(self.delay)  # the provider's think time being stood in for
+            time.sleep(self.delay)  # noqa: sleep-ok - the provider's think time being stood in for
         if self._wants_stream(seen):
             self._stream(handler)
             return
@@ -153,7 +153,7 @@ class UpstreamStub:
                 if index == 1 and self.stream_gate is not None and not self.stream_gate.wait(60):
                     return  # a test forgot to open the gate: end the stream short rather than hang the thread
                 if index and self.stream_interval:
-                    time.sleep(self.stream_interval)  # the pace of the stream being stood in for
+                    time.sleep(self.stream_interval)  # noqa: sleep-ok - the pace of the stream being stood in for
                 if self.stream_stamps:
                     piece = str(time.perf_counter_ns())
                 delta: dict[str, str] = {"content": piece} if index else {"role": "assistant", "content": piece}
