@@ -8,6 +8,7 @@ appears in a log line or a repr. No Qt here: this module runs on plain asyncio.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -275,6 +276,10 @@ class LlmLinkClient:
             trust_env=False,
             verify=False,  # noqa: S501 - plain HTTP only (checked above): no certificate is ever skipped
         )
+        self._in_flight = 0
+        self._idle = asyncio.Event()  # set while no request is in flight
+        self._idle.set()
+        self._closed = False
 
     async def __aenter__(self) -> Self:
         return self
@@ -285,6 +290,16 @@ class LlmLinkClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close, once the requests in flight have ended (each has its timeout, so this wait is bounded).
+
+        Why wait: httpcore's pool forgets a connection it is still opening when it is closed. The request then
+        goes on over that connection, and nobody closes its socket: it stays open until the garbage collector
+        finds it ("unclosed transport"). Once the supervisor closed a retired instance's client while a probe
+        still ran on it, and the suite failed on that ResourceWarning
+        (tests/test_llmlink_client.py::test_closing_while_a_request_is_in_flight_leaves_no_socket_open).
+        """
+        self._closed = True
+        await self._idle.wait()
         await self._http.aclose()
 
     # -- endpoints --
@@ -482,7 +497,11 @@ class LlmLinkClient:
         timeout: float | None = None,
     ) -> httpx.Response:
         timeout = self.timeout if timeout is None else timeout
+        if self._closed:
+            raise LlmLinkUnreachable(f"the client of {self.base_url} is closed", endpoint=endpoint)
         started = time.perf_counter()
+        self._in_flight += 1
+        self._idle.clear()
         try:
             response = await self._http.request(method, path, json=json_body, headers=headers, timeout=timeout)
         except httpx.TimeoutException as exc:
@@ -492,5 +511,9 @@ class LlmLinkClient:
         except httpx.HTTPError as exc:
             # RemoteProtocolError (the peer spoke something that isn't HTTP), ReadError, …
             raise LlmLinkMalformedResponse(f"broken HTTP exchange ({type(exc).__name__})", endpoint=endpoint) from exc
+        finally:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.set()
         log.debug("%s → %d in %.1f ms", endpoint, response.status_code, (time.perf_counter() - started) * 1e3)
         return response

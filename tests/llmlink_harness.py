@@ -6,11 +6,14 @@ a test's llm-link is never started differently from the tray's.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+import httpx
 
 from app.llmlink_client import DEFAULT_TIMEOUT, LlmLinkClient
 from app.supervisor.config import LlmLinkConfig
@@ -56,8 +59,10 @@ class RunningLlmLink:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def client(self, *, timeout: float = DEFAULT_TIMEOUT) -> LlmLinkClient:
-        return LlmLinkClient(self.url, timeout=timeout)
+    def client(
+        self, *, timeout: float = DEFAULT_TIMEOUT, transport: httpx.AsyncBaseTransport | None = None
+    ) -> LlmLinkClient:
+        return LlmLinkClient(self.url, timeout=timeout, transport=transport)
 
     def log_text(self) -> str:
         return self.output.path.read_text(errors="replace") if self.output.path.exists() else ""
@@ -95,3 +100,29 @@ async def start_llmlink(binary: Path, request: LaunchRequest) -> RunningLlmLink:
             output.close()
             shutil.rmtree(folder, ignore_errors=True)
     return running
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, counting the requests that reached it: from then on each opens (or reuses) its
+    connection. A test waits for them (`wait_entered`) to act while they are in flight."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.entered = 0
+        self._arrived = asyncio.Event()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.entered += 1
+        self._arrived.set()
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def wait_entered(self, count: int, timeout: float = 5.0) -> None:
+        async def arrivals() -> None:
+            while self.entered < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+        await asyncio.wait_for(arrivals(), timeout)

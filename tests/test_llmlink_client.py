@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 
 import httpx
+import psutil
 import pytest
 
 from app.errors import ErrorCode
@@ -24,7 +25,7 @@ from app.llmlink_client import (
 )
 from app.secret import Secret
 from tests.conftest import StartLlmLink
-from tests.llmlink_harness import RunningLlmLink, free_port
+from tests.llmlink_harness import CountingTransport, RunningLlmLink, free_port
 from tests.upstream_stub import OLLAMA_MODELS, UpstreamStub
 
 SOME_KEY = "sk-test-0123456789-secret-value"
@@ -182,6 +183,27 @@ async def test_frozen_llmlink_times_out_and_recovers(llmlink: RunningLlmLink) ->
     assert caught.value.to_app_error().code is ErrorCode.LLMLINK_TIMEOUT
     async with llmlink.client() as client:
         assert (await client.health()).pid == llmlink.pid
+
+
+async def test_closing_while_a_request_is_in_flight_leaves_no_socket_open(llmlink: RunningLlmLink) -> None:
+    """The supervisor closes a retired or stopped instance's client while a probe may still run on it. httpcore
+    forgets a connection it is still opening when its pool closes, and the request then completes over a socket
+    nobody closes: a tray running for days would keep one open per such race, and the suite saw it as an
+    "unclosed transport" warning at the end of a 200-switch test. The close waits for the request instead."""
+    transport = CountingTransport()
+    client = llmlink.client(transport=transport)
+    request = asyncio.ensure_future(client.health())
+    await transport.wait_entered(1)  # the request is opening its connection now
+    await client.aclose()
+    assert (await asyncio.wait_for(request, 5)).pid == llmlink.pid  # it was answered
+    assert not _sockets_to(llmlink.port)
+    with pytest.raises(LlmLinkUnreachable, match="closed"):
+        await client.health()
+
+
+def _sockets_to(port: int) -> list[object]:
+    """This process's open TCP connections to `port`."""
+    return [conn for conn in psutil.Process().net_connections("tcp") if conn.raddr and conn.raddr.port == port]
 
 
 async def test_another_http_server_on_the_port_gives_a_typed_404(upstream: UpstreamStub) -> None:
