@@ -74,18 +74,25 @@ async def probe(
         asyncio.ensure_future(_editor_route_answers(client, editor_route, auth_key, timeout)) if editor_route else None
     )
     try:
-        health = await client.health(timeout=timeout)
-    except LlmLinkError as exc:
-        problem = exc.message
-    else:
-        api_ok, api_pid, instance_id = health.status == "ok", health.pid, health.instance_id
-        provider, model = health.provider, health.model
-    if editor_check is not None:
-        editor_ok = await editor_check
-        if api_ok and not editor_ok:
-            problem = f"the editor route {editor_route} does not answer"
-        if not api_ok:
-            editor_ok = None
+        try:
+            health = await client.health(timeout=timeout)
+        except LlmLinkError as exc:
+            problem = exc.message
+        else:
+            api_ok, api_pid, instance_id = health.status == "ok", health.pid, health.instance_id
+            provider, model = health.provider, health.model
+        if editor_check is not None:
+            editor_ok = await editor_check
+            if api_ok and not editor_ok:
+                problem = f"the editor route {editor_route} does not answer"
+            if not api_ok:
+                editor_ok = None
+    finally:
+        if editor_check is not None and not editor_check.done():
+            # A cancelled probe (the monitor stopping) takes its second request with it: left running, it used a
+            # client its owner was closing meanwhile (see LlmLinkClient.aclose).
+            editor_check.cancel()
+            await asyncio.gather(editor_check, return_exceptions=True)
     port_ok = api_ok or await port_open(host, port, timeout)
     if not port_ok and identity is not None and pid_ok:
         problem = f"nothing listens on {host}:{port}"
