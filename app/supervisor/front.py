@@ -61,16 +61,18 @@ class Front:
             await drained  # the old instance's last stream has ended (or was cut at the drain limit)
             await old.stop(self.policy.stop_grace)
             self._retiring.discard(old)
-            await self._clients.drop(old.port)
+            await self.forget(old)
 
         self._tasks.spawn(retire(), name=f"retire llm-link {old.pid}")
 
-    async def clear(self, reason: str, instance: Instance | None = None) -> None:
-        """No llm-link serves: editors' requests wait for the next one, then get `reason`. `instance`, being
-        stopped, gives its port's client back."""
+    async def clear(self, reason: str) -> None:
+        """No llm-link serves: editors' requests wait for the next one, then get `reason`."""
         await self.keeper.clear_upstream(reason)
-        if instance is not None:
-            await self._clients.drop(instance.port)
+
+    async def forget(self, instance: Instance) -> None:
+        """`instance` no longer runs (stopped or crashed): its port's client is closed. Only then: a request
+        still in flight on it ends at once on a dead port, where a live one would hold the close up."""
+        await self._clients.drop(instance.port)
 
     async def set_access_key(self, key: Secret | None) -> None:
         await self.keeper.set_policy(self.keeper.origins, key)

@@ -23,6 +23,7 @@ from app.llmlink_client import Health, LlmLinkClient, LlmLinkError
 from app.secret import Secret
 from app.supervisor import pidfile
 from app.supervisor.binary import find_binary
+from app.supervisor.clients import ClientPool
 from app.supervisor.config import LlmLinkConfig
 from app.supervisor.contract import APP_PROTOCOLS, LOOPBACK_HOST, Contract, LaunchPlan, LaunchRequest, build_launch
 from app.supervisor.disk import check_folders, folder_unusable
@@ -231,7 +232,7 @@ class Launcher:
     state_dirs: Mapping[str, Path] = field(default_factory=dict)
     env: Mapping[str, str] | None = None
     auth_key: Secret | None = None
-    clients: Callable[[int], LlmLinkClient] | None = None  # a client to reuse for a port
+    clients: ClientPool | None = None  # the clients to reuse, one per port
     on_spawn: Callable[[LlmLinkConfig, int], None] | None = None
     # Behind the gateway: every launch gets a fresh private port and a throwaway access key (where the app
     # mode wants one), never the editor-facing ones, so a new instance can start beside the serving one.
@@ -254,30 +255,45 @@ class Launcher:
         if port is None:
             port = free_port() if self.private else config.port
         on_spawn = self.on_spawn
-        instance = await launch(
-            config,
-            key,
-            output=self.output,
-            port=port,
-            auth_key=self._auth_for(config),
-            env=self.env,
-            start_timeout=self.policy.start_timeout,
-            stop_grace=self.policy.stop_grace,
-            state_dirs=self.state_dirs,
-            client=self.clients(port) if self.clients else None,
-            progress=progress,
-            on_spawn=(lambda pid: on_spawn(config, pid)) if on_spawn else None,
-            on_line=self.on_line,
-            announce=self.announce,
-        )
+        try:
+            instance = await launch(
+                config,
+                key,
+                output=self.output,
+                port=port,
+                auth_key=self._auth_for(config),
+                env=self.env,
+                start_timeout=self.policy.start_timeout,
+                stop_grace=self.policy.stop_grace,
+                state_dirs=self.state_dirs,
+                client=self.clients.get(port) if self.clients else None,
+                progress=progress,
+                on_spawn=(lambda pid: on_spawn(config, pid)) if on_spawn else None,
+                on_line=self.on_line,
+                announce=self.announce,
+            )
+        except BaseException:
+            await self._release(port)
+            raise
         if self.pid_file is not None:  # recorded before it is handed out, or stopped (see above)
             try:
                 pidfile.write(self.pid_file, instance.record())
             except OSError as exc:
-                await instance.stop(self.policy.stop_grace)
+                await self.discard(instance)
                 reason = exc.strerror or str(exc)
                 raise LaunchFailed(folder_unusable(self.pid_file.parent, "state", reason), retryable=False) from None
         return instance
+
+    async def discard(self, instance: Instance) -> None:
+        """Stop `instance`, launched but never to serve (a check refused it), and close its port's client."""
+        await instance.stop(self.policy.stop_grace)
+        await self._release(instance.port)
+
+    async def _release(self, port: int) -> None:
+        # A private port is never used again (the next launch draws a new one): without this, every refused
+        # switch left a client, and its connection to a dead process, in the pool until the tray quit.
+        if self.private and self.clients is not None:
+            await self.clients.drop(port)
 
 
 def adopt_recorded(

@@ -64,7 +64,7 @@ class Supervisor:
         self._current: Instance | None = None  # the llm-link we run (or adopted); None: nothing runs
         self._clients, self._output = ClientPool(), OutputLog(paths.llmlink_log)
         folders = {"state": paths.state_dir, "log": paths.log_dir}  # must take files before a spawn
-        self._launch = Launcher(self._output, self._policy, paths.pid_file, folders, env, auth_key, self._clients.get)
+        self._launch = Launcher(self._output, self._policy, paths.pid_file, folders, env, auth_key, self._clients)
         self._launch.private = gateway is not None
         self._tasks = BackgroundTasks("supervisor")  # crash handlers, retirements
         # The editor's side behind the gateway (front.py); None: llm-link itself on the configured port.
@@ -423,9 +423,11 @@ class Supervisor:
         instance, self._current = self._current, None  # first: its exit is no crash
         if instance is not None:
             if self._front is not None:  # editors wait (then get `reason`), never a refused connection
-                await self._front.clear(reason, instance)
+                await self._front.clear(reason)
             await instance.stop(self._policy.stop_grace)
             pidfile.remove(self.paths.pid_file)
+            if self._front is not None:
+                await self._front.forget(instance)
 
     async def _key_for(self, spec: Provider, *, starting: bool = False) -> Secret | None:
         show = self._publish.key_wait(spec.id, starting=starting)  # a wait on the keyring's unlock prompt
@@ -447,7 +449,8 @@ class Supervisor:
                 pidfile.remove(self.paths.pid_file)
                 if self._front is not None:  # editors' requests wait for the restart (or get the reason)
                     restarting = self._policy.auto_restart and not self._restarts.user_stopped
-                    await self._front.clear(RESTARTING_REASON if restarting else STOPPED_REASON, current)
+                    await self._front.clear(RESTARTING_REASON if restarting else STOPPED_REASON)
+                    await self._front.forget(current)
                 error = self._restarts.crashed(process.exited.result(), time.monotonic() - current.started_at)
                 self._failed(error, retry=True, details=HealthDetails())
 

@@ -177,7 +177,7 @@ async def launch_beside(
             async with LlmLinkClient(f"http://{LOOPBACK_HOST}:{new.port}") as client:
                 await validate_with(client, spec, key, model, base_url)
         except (AppErrorException, LlmLinkError) as exc:
-            await new.stop(act.launch.policy.stop_grace)
+            await act.launch.discard(new)
             if act.launch.pid_file is not None:  # the launch recorded the new one: the old one runs on
                 pidfile.rewrite(act.launch.pid_file, current.record())
             error = exc.error if isinstance(exc, AppErrorException) else switch_failed(exc.to_app_error())

@@ -5,14 +5,16 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import psutil
 import pytest
 
 from app.errors import ErrorCode
 from app.llmlink_client import LlmLinkClient
 from app.secret import Secret
 from app.supervisor import pidfile
+from app.supervisor.clients import ClientPool
 from app.supervisor.config import LlmLinkConfig
-from app.supervisor.instance import Instance, LaunchFailed, launch
+from app.supervisor.instance import Instance, Launcher, LaunchFailed, launch
 from app.supervisor.output_log import OutputLog
 from tests.llmlink_harness import free_port
 from tests.supervisor.conftest import KEYS, MakeSupervisor, llmlink_processes
@@ -76,6 +78,35 @@ async def test_a_launch_beside_a_running_supervisor_leaves_it_alone(
         await beside.stop()
         output.close()
     assert (await sup.refresh_now()).pid == pid
+
+
+async def test_private_launches_that_never_serve_leave_no_connection_behind(
+    llmlink_binary: Path, tmp_path: Path
+) -> None:
+    """Behind the gateway every launch gets a private port, never used again. One that fails after llm-link
+    answered (here its PID file cannot be written), or that a later check refuses (`discard`), must close
+    that port's client: else its connection to the stopped process stays open until the tray quits, one more
+    for every refused switch."""
+    output, clients = OutputLog(tmp_path / "out.log"), ClientPool()
+    config = LlmLinkConfig(provider="zhipu", model="glm-4-air", binary=str(llmlink_binary))
+    (tmp_path / "a-file").touch()
+    try:
+        failing = Launcher(output, pid_file=tmp_path / "a-file" / "llm-link.pid", clients=clients, private=True)
+        with pytest.raises(LaunchFailed) as failed:
+            await failing(config, Secret(KEYS["zhipu"]))
+        assert failed.value.error.code is ErrorCode.STATE_DIR_UNUSABLE
+        refused = Launcher(output, clients=clients, private=True)
+        await refused.discard(await refused(config, Secret(KEYS["zhipu"])))
+        assert llmlink_processes() == []
+        assert not _dangling_connections()
+    finally:
+        await clients.aclose()
+        output.close()
+
+
+def _dangling_connections() -> list[object]:
+    """This process's TCP connections whose far end has gone (CLOSE_WAIT): held open by nobody's choice."""
+    return [conn for conn in psutil.Process().net_connections("tcp") if conn.status == psutil.CONN_CLOSE_WAIT]
 
 
 async def test_a_port_in_use_fails_before_anything_is_spawned(modern_binary: Path, tmp_path: Path) -> None:
