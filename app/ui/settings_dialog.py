@@ -254,6 +254,15 @@ class SettingsDialog(QDialog):
         text = self.key.text().strip()
         return Secret(text) if text else None
 
+    async def _key_to_use(self, provider_id: str) -> Secret | None:
+        """The key typed; while the stored one is still being read from the keyring (Validate or Apply clicked
+        as the dialog opened), the stored one: the field is empty because it is not shown yet, not because
+        there is no key. Raises AppErrorException (KEYRING_LOCKED, …)."""
+        typed = self.entered_key()
+        if typed is not None or not provider(provider_id).needs_key or self._key_loaded_for == provider_id:
+            return typed
+        return await self.controller.stored_key(provider_id)
+
     def edited(self) -> bool:
         """The user changed what llm-link runs, or typed a key, since the dialog was loaded."""
         return self._view() != self._loaded_view or self.key_unapplied()
@@ -272,9 +281,8 @@ class SettingsDialog(QDialog):
         spec = provider(config.provider)
         self._busy(True, self.tr("Validating…"))
         try:
-            check = await self.controller.check_key(
-                config.provider, self.entered_key(), model=config.model, base_url=config.base_url
-            )
+            key = await self._key_to_use(config.provider)
+            check = await self.controller.check_key(config.provider, key, model=config.model, base_url=config.base_url)
         except AppErrorException as exc:
             self._show_error(exc.error)
             self.validated.emit(False)
@@ -306,7 +314,11 @@ class SettingsDialog(QDialog):
             return None
         settings = replace(self.wanted(), allowed_origins=origins)
         spec = provider(settings.llmlink.provider)
-        key = self.entered_key()
+        try:
+            key = await self._key_to_use(spec.id)
+        except AppErrorException as exc:
+            self._show_error(exc.error)
+            return None
         if spec.needs_key and key is None:
             self._show_error(
                 AppError(
@@ -490,6 +502,7 @@ class SettingsDialog(QDialog):
         spec = provider(provider_id)
         self.key.clear()
         self._loaded_key = ""
+        self._key_loaded_for = None  # until `_load_key` has shown this provider's stored key (or found none)
         self.key.setEnabled(spec.needs_key)
         self.key.setPlaceholderText(
             self.tr("stored in the system keyring") if spec.needs_key else self.tr("Ollama needs no key")

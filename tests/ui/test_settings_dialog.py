@@ -104,6 +104,28 @@ async def test_apply_runs_the_restart_protocol_with_visible_steps(
     assert (saved.llmlink.provider, saved.llmlink.model) == ("zhipu", "glm-4-air")
 
 
+async def test_apply_and_validate_at_once_use_the_stored_key_not_yet_shown(
+    modern_binary: Path, make_controller: MakeController, make_dialog: MakeDialog
+) -> None:
+    """The stored key is read from the keyring after the dialog opens (the keyring can take a while). Clicked
+    before it shows, Validate and Apply said "Zhipu needs an API key" although one was stored."""
+    controller = await make_controller(modern_binary, keys={"zhipu": ZHIPU_KEY})
+    dialog = make_dialog(controller)
+    _choose(dialog, "zhipu")  # its stored key is being read now
+    dialog.model.setEditText("glm-4-air")
+    assert dialog.key.text() == ""
+    await dialog.validate()  # Zhipu cannot be asked from here: the stored key's form is all it can check
+    assert "The key has the right format" in dialog.message.text(), dialog.message.text()
+    _choose(dialog, "ollama")
+    _choose(dialog, "zhipu")
+    dialog.model.setEditText("glm-4-air")
+    assert dialog.key.text() == ""
+    result = await dialog.apply()
+    assert result is not None and result.ok, (result, dialog.message.text())
+    assert "needs an API key" not in dialog.message.text()
+    assert (controller.status.state, controller.config.provider) == (State.RUNNING, "zhipu")
+
+
 async def test_a_failed_apply_shows_the_error_and_keeps_the_old_config(
     modern_binary: Path, make_controller: MakeController, make_dialog: MakeDialog
 ) -> None:
