@@ -9,8 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,15 +22,11 @@ from app.ui.icons import STATE_COLOURS
 from bench.desktop import name_has_owner, wait_until
 from tests.app_process import cli, start_app, wait_for_output, write_settings
 from tests.conftest import MODERN, REPO_ROOT, llmlink_build, missing
+from tests.desktop_parts import NotifyMonitor, require
 from tests.desktop_parts import notification_daemon as running_notification_daemon
-from tests.desktop_parts import require
 from tests.llmlink_harness import free_port
 
 ARTIFACTS = REPO_ROOT / "artifacts"
-
-
-
-
 
 
 @pytest.fixture
@@ -76,65 +70,6 @@ def tray_host() -> Iterator[None]:
 def notification_daemon() -> Iterator[None]:
     with running_notification_daemon():
         yield
-
-
-class NotifyMonitor:
-    """dbus-monitor watching Notify calls; `wait_for(text)` returns the first call whose strings contain it."""
-
-    def __init__(self) -> None:
-        require("dbus-monitor")
-        self.calls: list[str] = []  # each Notify call with its arguments, as dbus-monitor prints them
-        self._cond = threading.Condition()
-        self._proc = subprocess.Popen(
-            [
-                "dbus-monitor",
-                "--session",
-                "type='method_call',interface='org.freedesktop.Notifications',member='Notify'",
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self._proc.stdout is not None
-        self._ready = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(10):
-            raise AssertionError("dbus-monitor did not start")
-
-    def _read(self) -> None:
-        assert self._proc.stdout is not None
-        in_notify = False
-        for line in self._proc.stdout:
-            if "NameAcquired" in line or "NameLost" in line:
-                self._ready.set()  # it is connected and its match rule is in place
-            with self._cond:
-                if line.startswith(("method call", "signal", "method return", "error")):
-                    in_notify = "member=Notify" in line
-                    if in_notify:
-                        self.calls.append(line)
-                elif in_notify:
-                    # A call's arguments arrive line by line; nothing marks its end but the next message.
-                    self.calls[-1] += line
-                self._cond.notify_all()
-
-    def wait_for(self, *texts: str, timeout: float = 20) -> str:
-        """The first Notify call containing every one of `texts`. Its arguments arrive line by line, so this
-        waits until all of them are there, not just the first."""
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for call in self.calls:
-                    if all(text in call for text in texts):
-                        return call
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise AssertionError(f"no Notify containing {texts!r}; seen: {self.calls}")
-                self._cond.wait(remaining)
-
-    def close(self) -> None:
-        self._proc.terminate()
-        self._proc.wait()
-        assert self._proc.stdout is not None
-        self._proc.stdout.close()
 
 
 def screenshot(name: str) -> QImage:
@@ -183,7 +118,7 @@ async def test_tray_turns_green_then_notifies_and_changes_when_llmlink_dies(
         _, out, _ = await cli(root, "status", "--json")
         os.kill(json.loads(out)["pid"], signal.SIGKILL)
         call = monitor.wait_for("llm-link has a problem", "CRASHED", "SIGKILL", 'string "View logs"')
-        assert re.search(r'string "restart"\s+string "Restart"', call)  # an action button
+        assert re.search(r'string "restart"\s+string "Restart"', call.text)  # an action button
         await wait_for_output(proc, "tray icon: ERROR")
         red = screenshot("tray-error.png")
         assert tray_pixels_like(red, STATE_COLOURS[State.ERROR]) > 20
