@@ -199,10 +199,13 @@ async def _run_help(binary: Path, timeout: float) -> str:
         except BaseException as exc:  # the timeout, or our caller gave up (a quit): nothing of it may stay
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # its whole group: a child it forked would outlive it
+            # Reaped even when our caller gave up: asyncio hears of the exit only through its child watcher, and
+            # a loop closed before that leaves the process's transport open, found by the garbage collector
+            # ("unclosed transport <_UnixSubprocessTransport>", seen when Settings closed during the check).
+            # No pipe end is asyncio's, so this waits for the exit only, never for an EOF.
+            await proc.wait()
             if not isinstance(exc, TimeoutError):
                 raise
-            # Reaps the program only; no pipe end is asyncio's, so nothing here waits for an EOF.
-            await proc.wait()
             raise AppErrorException(
                 AppError(
                     ErrorCode.EXE_NOT_LLM_LINK,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import os
 import time
 from pathlib import Path
 
@@ -78,6 +80,29 @@ async def test_a_help_that_hangs_holding_a_child_is_killed_with_the_child_at_the
     assert check.error is not None and check.error.code is ErrorCode.EXE_NOT_LLM_LINK
     assert "did not finish '--help' within 1s" in check.error.message
     assert _gone(int(child_pid.read_text()), within=2.0)
+
+
+async def test_a_check_given_up_midway_leaves_no_process_behind(tmp_path: Path) -> None:
+    """Settings checks the binary in the background and gives the check up when it closes (so does a quit).
+    The program was killed but left for asyncio's child watcher to reap; when the event loop closed first, the
+    process's transport stayed open until the garbage collector warned about it."""
+    said = tmp_path / "pid.fifo"
+    os.mkfifo(said)  # the program says its pid here once it runs; reading waits for that
+    path = tmp_path / "llm-link"
+    path.write_text(f"#!/bin/sh\necho $$ > {said}\nexec sleep 1000\n")
+    path.chmod(0o755)
+    check = asyncio.ensure_future(check_binary(path))
+    pid = int(await asyncio.wait_for(asyncio.to_thread(said.read_text), 10))
+    check.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await check
+    assert not psutil.pid_exists(pid)  # killed and reaped by the time the check has ended
+    assert not _open_subprocess_transports()
+
+
+def _open_subprocess_transports() -> list[asyncio.SubprocessTransport]:
+    """asyncio's transports of child processes not closed yet: what the garbage collector would warn about."""
+    return [t for t in gc.get_objects() if isinstance(t, asyncio.SubprocessTransport) and not t.is_closing()]
 
 
 def _gone(pid: int, within: float) -> bool:
