@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
+import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,14 +65,24 @@ async def cargo_install(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # its group is cargo and the compilers it runs: given up, all of them stop
     )
     tail: list[str] = []
     assert proc.stdout is not None
-    async for raw in proc.stdout:
-        line = raw.decode("utf-8", "replace").rstrip()
-        tail = [*tail[-19:], line]
-        on_line(line)
-    code = await proc.wait()
+    try:
+        async for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace").rstrip()
+            tail = [*tail[-19:], line]
+            on_line(line)
+        code = await proc.wait()
+    except BaseException:
+        # Given up (a quit, the dialog closed): a build left running would go on for minutes unseen, and a
+        # process asyncio never saw end leaves its transport open (see contract._run_help). The whole group
+        # goes, so nothing holds the output pipe and the wait ends.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()
+        raise
     if code != 0:
         return InstallResult(
             None,
