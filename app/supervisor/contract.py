@@ -201,7 +201,8 @@ async def _run_help(binary: Path, timeout: float) -> str:
                 os.killpg(proc.pid, signal.SIGKILL)  # its whole group: a child it forked would outlive it
             # Reaped even when our caller gave up: asyncio hears of the exit only through its child watcher, and
             # a loop closed before that leaves the process's transport open, found by the garbage collector
-            # ("unclosed transport <_UnixSubprocessTransport>", seen when Settings closed during the check).
+            # ("unclosed transport <_UnixSubprocessTransport>"). Both notification tests, each closing a Settings
+            # dialog whose background check may still run, failed on it once under load.
             # No pipe end is asyncio's, so this waits for the exit only, never for an EOF.
             await proc.wait()
             if not isinstance(exc, TimeoutError):
