@@ -299,8 +299,10 @@ class LlmLinkClient:
         (tests/test_llmlink_client.py::test_closing_while_a_request_is_in_flight_leaves_no_socket_open).
         """
         self._closed = True
-        await self._idle.wait()
-        await self._http.aclose()
+        try:
+            await self._idle.wait()
+        finally:
+            await self._http.aclose()  # the close itself was given up (a quit): closed all the same
 
     # -- endpoints --
 

@@ -17,6 +17,7 @@ import pytest
 from app.errors import ErrorCode
 from app.llmlink_client import (
     LlmLinkClient,
+    LlmLinkError,
     LlmLinkHttpError,
     LlmLinkMalformedResponse,
     LlmLinkTimeout,
@@ -199,6 +200,25 @@ async def test_closing_while_a_request_is_in_flight_leaves_no_socket_open(llmlin
     assert not _sockets_to(llmlink.port)
     with pytest.raises(LlmLinkUnreachable, match="closed"):
         await client.health()
+
+
+async def test_a_close_given_up_while_it_waits_still_closes(llmlink: RunningLlmLink) -> None:
+    """The close waits for requests in flight; given up meanwhile (a quit cancels the retirement that closes a
+    client), it still closes: the pool's connections end, and the request waiting on a frozen llm-link with
+    them, rather than at its timeout with its socket left to the garbage collector."""
+    transport = CountingTransport()
+    client = llmlink.client(timeout=30, transport=transport)
+    os.kill(llmlink.pid, signal.SIGSTOP)  # accepted by the kernel, never answered: the request stays in flight
+    try:
+        request = asyncio.ensure_future(client.health())
+        await transport.wait_entered(1)
+        with pytest.raises(TimeoutError):  # it waits for the request, which waits 30 s: given up meanwhile
+            await asyncio.wait_for(client.aclose(), 0.2)
+        with pytest.raises(LlmLinkError):
+            await asyncio.wait_for(request, 5)
+        assert not _sockets_to(llmlink.port)
+    finally:
+        os.kill(llmlink.pid, signal.SIGCONT)
 
 
 def _sockets_to(port: int) -> list[object]:
