@@ -294,8 +294,8 @@ class LlmLinkClient:
 
         Why wait: httpcore's pool forgets a connection it is still opening when it is closed. The request then
         goes on over that connection, and nobody closes its socket: it stays open until the garbage collector
-        finds it ("unclosed transport"). Once the supervisor closed a retired instance's client while a probe
-        still ran on it, and the suite failed on that ResourceWarning
+        finds it ("unclosed transport"). The supervisor, closing, closed its llm-link's client while a probe's
+        request still ran on it, and the 200-switch gateway test failed CI on that ResourceWarning
         (tests/test_llmlink_client.py::test_closing_while_a_request_is_in_flight_leaves_no_socket_open).
         """
         self._closed = True
