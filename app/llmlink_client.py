@@ -302,7 +302,16 @@ class LlmLinkClient:
         try:
             await self._idle.wait()
         finally:
-            await self._http.aclose()  # the close itself was given up (a quit): closed all the same
+            # Closed all the same when the close itself is given up (a quit cancels the retirement that closes
+            # an old instance's client), and never half: httpcore's pool takes all its connections off its list,
+            # then closes them one by one, and a cancel in between left the rest open (its shield is anyio's,
+            # which a plain asyncio cancel goes through). So the close runs as a task of its own, waited for.
+            closing = asyncio.ensure_future(self._http.aclose())
+            try:
+                await asyncio.shield(closing)
+            except asyncio.CancelledError:
+                await closing
+                raise
 
     # -- endpoints --
 

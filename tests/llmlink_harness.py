@@ -110,6 +110,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
         self.inner = httpx.AsyncHTTPTransport()
         self.entered = 0
         self._arrived = asyncio.Event()
+        self.closing = asyncio.Event()  # set when the client closes its transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.entered += 1
@@ -117,6 +118,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
+        self.closing.set()
         await self.inner.aclose()
 
     async def wait_entered(self, count: int, timeout: float = 5.0) -> None:

@@ -221,6 +221,22 @@ async def test_a_close_given_up_while_it_waits_still_closes(llmlink: RunningLlmL
         os.kill(llmlink.pid, signal.SIGCONT)
 
 
+async def test_a_close_cancelled_while_it_closes_still_closes_every_connection(llmlink: RunningLlmLink) -> None:
+    """httpcore's pool takes its connections off its list, then closes them one by one. A quit cancelled the
+    retirement closing an old instance's client in between, and the connections after the first stayed open:
+    the 200-switch test's "unclosed transport" once the first fix was in."""
+    transport = CountingTransport()
+    client = llmlink.client(transport=transport)
+    await asyncio.gather(client.health(), client.health())  # at once: two connections in the pool
+    assert len(_sockets_to(llmlink.port)) == 2
+    closing = asyncio.ensure_future(client.aclose())
+    await transport.closing.wait()  # by now the pool has closed its first connection and waits on a checkpoint
+    closing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await closing
+    assert not _sockets_to(llmlink.port)
+
+
 def _sockets_to(port: int) -> list[object]:
     """This process's open TCP connections to `port`."""
     return [conn for conn in psutil.Process().net_connections("tcp") if conn.raddr and conn.raddr.port == port]
