@@ -74,7 +74,7 @@ class PeerCounts:
     hang_restarts: int = 1
     switches: int = 100
     idle_seconds: float = 60.0
-    # None: the policy's own (30 s); the smoke run shortens it so the tray's restart of a hang fits.
+    # None: the policy's own (10 s); the smoke run shortens it so the tray's restart of a hang fits.
     degraded_restart_after: float | None = None
 
 

@@ -22,8 +22,11 @@ class Policy:
     backoff_reset_after: float = 30.0
     crash_loop_starts: int = 5
     crash_loop_window: float = 60.0
-    # DEGRADED this long (after the start grace) → restart.
-    degraded_restart_after: float = 30.0
+    # DEGRADED this long (after the start grace) → restart: 5 failed probes at DEGRADED's 2 s interval. Behind
+    # the gateway the new llm-link starts beside the stuck one, which keeps its streams until they drain, so a
+    # restart costs editors nothing, while a hung llm-link holds every request they send. At 30 s the tray's
+    # own recovery from a hang took 32.3 s (issue 13's R3).
+    degraded_restart_after: float = 10.0
     start_timeout: float = 15.0
     stop_grace: float = 5.0
     poll_enabled: bool = True
