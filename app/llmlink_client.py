@@ -305,7 +305,8 @@ class LlmLinkClient:
             # Closed all the same when the close itself is given up (a quit cancels the retirement that closes
             # an old instance's client), and never half: httpcore's pool takes all its connections off its list,
             # then closes them one by one, and a cancel in between left the rest open (its shield is anyio's,
-            # which a plain asyncio cancel goes through). So the close runs as a task of its own, waited for.
+            # which a plain asyncio cancel goes through). So the close runs as a task of its own, waited for
+            # (test_a_close_cancelled_while_it_closes_still_closes_every_connection fails without it).
             closing = asyncio.ensure_future(self._http.aclose())
             try:
                 await asyncio.shield(closing)
