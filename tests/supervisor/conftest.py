@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -102,3 +104,16 @@ def llmlink_processes() -> list[psutil.Process]:
         if (proc.info["exe"] or "").startswith(builds) and ours and proc.info["status"] != psutil.STATUS_ZOMBIE:
             found.append(proc)
     return found
+
+
+def alive(pid: int) -> bool:
+    """`pid` runs: exists and is no zombie (a killed child of someone else's is its parent's to reap)."""
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def open_subprocess_transports() -> list[asyncio.SubprocessTransport]:
+    """asyncio's transports of child processes not closed yet: what the garbage collector would warn about."""
+    return [t for t in gc.get_objects() if isinstance(t, asyncio.SubprocessTransport) and not t.is_closing()]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 from app.errors import ErrorCode
 from app.supervisor.binary import candidates, check_binary, find_binary
 from app.supervisor.contract import ContractKind
+from tests.supervisor.conftest import open_subprocess_transports
 
 
 def _link(target: Path, at: Path) -> Path:
@@ -97,12 +97,7 @@ async def test_a_check_given_up_midway_leaves_no_process_behind(tmp_path: Path) 
     with pytest.raises(asyncio.CancelledError):
         await check
     assert not psutil.pid_exists(pid)  # killed and reaped by the time the check has ended
-    assert not _open_subprocess_transports()
-
-
-def _open_subprocess_transports() -> list[asyncio.SubprocessTransport]:
-    """asyncio's transports of child processes not closed yet: what the garbage collector would warn about."""
-    return [t for t in gc.get_objects() if isinstance(t, asyncio.SubprocessTransport) and not t.is_closing()]
+    assert not open_subprocess_transports()
 
 
 def _gone(pid: int, within: float) -> bool:

@@ -21,7 +21,7 @@ from app.paths import Paths
 from app.secret import Secret
 from app.supervisor.state import State
 from app.supervisor.supervisor import Supervisor
-from tests.supervisor.conftest import FAST, MakeSupervisor, gateway_setup, lookup, served_by, wait_for
+from tests.supervisor.conftest import FAST, MakeSupervisor, alive, gateway_setup, lookup, served_by, wait_for
 from tests.upstream_stub import GOOD_KEY, UpstreamStub
 
 
@@ -161,7 +161,7 @@ async def test_an_llmlink_from_before_the_gateway_is_replaced_cleanly(
         status = await new.open()
         assert status.state is State.RUNNING, status
         assert new.pid != old_pid and new.llmlink_port != port and new.config.port == port
-        assert old_pid is not None and not _alive(old_pid)
+        assert old_pid is not None and not alive(old_pid)
         async with editor(new) as client:
             assert (await client.get("/api/tags")).status_code == 200
     finally:
@@ -203,13 +203,6 @@ async def test_failing_editor_requests_make_it_degraded_with_the_reason_and_succ
     assert status.state is State.RUNNING and status.error is None
     traffic = sup.traffic
     assert traffic is not None and traffic.clients and traffic.clients[0].requests == 4
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _wait_gone(pid: int) -> None:

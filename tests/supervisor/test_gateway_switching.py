@@ -35,7 +35,7 @@ from app.secret import Secret
 from app.supervisor import gateway as supervised_gateway
 from app.supervisor.supervisor import Supervisor
 from tests.conftest import LEGACY, MODERN
-from tests.supervisor.conftest import MakeSupervisor
+from tests.supervisor.conftest import MakeSupervisor, alive
 from tests.upstream_stub import GOOD_KEY, UpstreamStub
 
 pytestmark = pytest.mark.llmlink
@@ -223,9 +223,9 @@ async def test_a_client_streams_through_the_gateway_while_200_switches_run(
     assert {f"Bearer {GOOD_KEY}", f"Bearer {OTHER_KEY}"} <= set(chats(upstream))  # both keys reached upstream
     # No process leaks: every replaced instance was stopped once drained; only the last one runs.
     old_ones = [psutil.Process(pid) for pid in pids[:-1] if pid is not None and psutil.pid_exists(pid)]
-    _, alive = await asyncio.to_thread(psutil.wait_procs, old_ones, 15)
-    assert not [p.pid for p in alive if p.status() != psutil.STATUS_ZOMBIE]
-    assert sup.pid is not None and _alive(sup.pid)
+    _, still = await asyncio.to_thread(psutil.wait_procs, old_ones, 15)
+    assert not [p.pid for p in still if p.status() != psutil.STATUS_ZOMBIE]
+    assert sup.pid is not None and alive(sup.pid)
 
 
 @MODES
@@ -248,7 +248,7 @@ async def test_a_stream_in_flight_at_a_switch_finishes_on_the_old_instance_which
         # New requests go to the new instance; the old one lives on, and it is the one holding the stream:
         # its connection to the stand-in is still open.
         assert [await served_pid(http) for _ in range(10)] == [new] * 10
-        assert _alive(old) and upstream.port in _remote_ports(old)
+        assert alive(old) and upstream.port in _remote_ports(old)
         assert upstream.port not in _remote_ports(new)
 
         upstream.stream_gate.set()
@@ -256,7 +256,7 @@ async def test_a_stream_in_flight_at_a_switch_finishes_on_the_old_instance_which
     assert reply == Reply("".join(upstream.stream_pieces), True)
     assert chats(upstream) == [f"Bearer {GOOD_KEY}"]  # it was never retried elsewhere (with the new key)
     await asyncio.wait_for(asyncio.to_thread(_wait_gone, old, 10), 15)  # drained: the old one is stopped
-    assert sup.pid == new and _alive(new)
+    assert sup.pid == new and alive(new)
 
 
 async def test_a_drain_is_bounded_and_a_stream_cut_at_the_bound_breaks_visibly(
@@ -293,13 +293,6 @@ async def test_a_throwaway_access_key_starting_with_a_dash_still_launches(
     monkeypatch.setattr(secrets, "token_urlsafe", lambda nbytes=None: "-" + draw(nbytes)[1:])
     result = await sup.switch("openai", MODEL, api_key=Secret(OTHER_KEY), base_url=upstream.url)
     assert result.ok, result.error
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _wait_gone(pid: int, timeout: float) -> None:

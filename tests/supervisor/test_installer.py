@@ -6,14 +6,13 @@ cargo prints first and runs a child the way cargo runs its compilers, both holdi
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 from pathlib import Path
 
-import psutil
 import pytest
 
 from app.supervisor.installer import cargo_install
+from tests.supervisor.conftest import alive, open_subprocess_transports
 
 
 async def test_an_install_given_up_midway_stops_cargo_and_what_it_runs(
@@ -36,13 +35,5 @@ async def test_an_install_given_up_midway_stops_cargo_and_what_it_runs(
     with pytest.raises(asyncio.CancelledError):
         await install
     assert lines[0].startswith("$ install llm-link --locked")
-    assert [pid for pid in pids if _running(pid)] == []
-    assert not [t for t in gc.get_objects() if isinstance(t, asyncio.SubprocessTransport) and not t.is_closing()]
-
-
-def _running(pid: int) -> bool:
-    """Alive, not a zombie (a killed child of the stand-in is init's to reap, whenever it does)."""
-    try:
-        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
-    except psutil.NoSuchProcess:
-        return False
+    assert [pid for pid in pids if alive(pid)] == []
+    assert not open_subprocess_transports()
